@@ -1,0 +1,289 @@
+"""OcrPipeline: one page image in, lines of text in reading order out.
+
+    pad → detect → crop → fix orientation → recognize → decide line-vs-page → reading order
+
+The engine knows nothing about folders, HTTP or metrics. One instance holds the
+loaded models and is reused for every page a process reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import string
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+
+from ocrd import __version__
+from ocrd.config import LANGS, PREPROCESS_STEPS, EngineSettings
+from ocrd.engine.crop import crop_quad
+from ocrd.engine.detect import DetectionSettings, Detector
+from ocrd.engine.layout import TextBox, order_lines
+from ocrd.engine.models import load_pack
+from ocrd.engine.orientation import OrientationClassifier
+from ocrd.engine.preprocess import apply_steps
+from ocrd.engine.recognize import Recognized, Recognizer
+from ocrd.errors import UsageError
+from ocrd.result import Document, Line, Page
+
+if TYPE_CHECKING:
+    from ocrd.documents import PageImage
+
+# Lines the recognizer is less sure of than this are noise (texture, stamps, photos).
+MIN_LINE_CONFIDENCE = 0.5
+# Text taller than this (network-input pixels) is re-detected at a smaller scale ...
+LARGE_TEXT_HEIGHT = 72
+# ... chosen so that text ends up about this tall.
+COMFORTABLE_TEXT_HEIGHT = 32
+# Characters the English mode may output: printable ASCII plus common typographic marks.
+ENGLISH_CHARACTERS = string.printable.strip() + " ‘’“”–—…•·°±×÷€£¥§©®™"
+
+
+@dataclass
+class PageReading:
+    lines: list[Line]
+    timings_ms: dict[str, float]
+
+
+class _Stopwatch:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = self.timings.get(stage, 0.0) + (now - self._last) * 1000
+        self._last = now
+
+
+def _border_color(image: np.ndarray) -> tuple[int, int, int]:
+    edges = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
+    return tuple(int(v) for v in np.median(edges, axis=0))  # type: ignore[return-value]
+
+
+def pad_for_detection(image: np.ndarray) -> tuple[np.ndarray, int]:
+    """Add a border in the image's own background colour.
+
+    The detector was trained on text surrounded by background; text touching the frame
+    (a cropped word, a plate, a single line) is often missed without this margin.
+    """
+    pad = int(min(64, max(8, min(image.shape[:2]) // 4)))
+    padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=_border_color(image))
+    return padded, pad
+
+
+def _allowed_characters(lang: str, allowlist: str | None) -> str | None:
+    if lang not in LANGS:
+        raise UsageError(f"unknown language {lang!r}; choose one of: {', '.join(LANGS)}")
+    allowed = set(ENGLISH_CHARACTERS) if lang == "en" else None
+    if allowlist:
+        allowed = set(allowlist) if allowed is None else allowed & set(allowlist)
+    return None if allowed is None else "".join(sorted(allowed))
+
+
+def _score(reading: Recognized) -> float:
+    """Confidently read characters: the measure used to choose between two readings."""
+    return reading.confidence * len(reading.text.strip())
+
+
+def _total_score(boxes: list[TextBox]) -> float:
+    return sum(b.confidence * len(b.text.strip()) for b in boxes)
+
+
+def _mean_confidence(items: list[Recognized]) -> float:
+    chars = sum(len(r.text) for r in items)
+    return sum(r.confidence * len(r.text) for r in items) / chars if chars else 0.0
+
+
+class OcrPipeline:
+    def __init__(self, settings: EngineSettings | None = None, detection: DetectionSettings | None = None) -> None:
+        self.settings = settings or EngineSettings()
+        unknown = [s for s in self.settings.preprocess if s not in PREPROCESS_STEPS]
+        if unknown:
+            raise UsageError(
+                f"unknown preprocessing step(s) {', '.join(unknown)}; choose from {', '.join(PREPROCESS_STEPS)}"
+            )
+        started = time.perf_counter()
+        self.pack = load_pack(self.settings.model_dir)
+        threads = self.settings.threads
+        self.detector = Detector(self.pack.det, threads, detection)
+        self.recognizer = Recognizer(self.pack.rec, self.pack.dictionary, threads)
+        self.orientation = (
+            OrientationClassifier(self.pack.cls, threads)
+            if self.pack.cls is not None and self.settings.use_orientation
+            else None
+        )
+        self.default_mask = self.recognizer.class_mask(_allowed_characters(self.settings.lang, self.settings.allowlist))
+        self.load_seconds = time.perf_counter() - started
+
+    @property
+    def engine_info(self) -> dict[str, str]:
+        return {"name": "ocrd", "version": __version__, "models": self.pack.name}
+
+    def mask_for(self, lang: str | None, allowlist: str | None) -> np.ndarray | None:
+        if lang is None and allowlist is None:
+            return self.default_mask
+        return self.recognizer.class_mask(
+            _allowed_characters(lang or self.settings.lang, allowlist or self.settings.allowlist)
+        )
+
+    # -- one page ---------------------------------------------------------------------------
+
+    def _recognize_crops(self, crops: list[np.ndarray], mask: np.ndarray | None, clock: _Stopwatch) -> list[Recognized]:
+        results = self.recognizer.recognize(crops, mask)
+        clock.lap("recognize")
+        if self.orientation is not None and crops:
+            # The classifier sees a line squeezed into a small fixed window and is sometimes
+            # wrong on long lines, so it only nominates suspects: a flagged line is read
+            # both ways and the reading the recognizer is surer of wins.
+            suspects = [i for i, flip in enumerate(self.orientation.upside_down(crops)) if flip]
+            clock.lap("orient")
+            if suspects:
+                turned = [np.ascontiguousarray(crops[i][::-1, ::-1]) for i in suspects]
+                for index, second in zip(suspects, self.recognizer.recognize(turned, mask), strict=True):
+                    if _score(second) > _score(results[index]):
+                        results[index] = second
+                clock.lap("recognize")
+        return results
+
+    def _read_boxes(
+        self, padded: np.ndarray, pad: int, mask: np.ndarray | None, clock: _Stopwatch, max_side: int | None = None
+    ) -> list[TextBox]:
+        boxes = self.detector.detect(padded, max_side)
+        clock.lap("detect")
+        crops = [crop_quad(padded, box.quad) for box in boxes]
+        clock.lap("crop")
+        results = self._recognize_crops(crops, mask, clock)
+        return [
+            TextBox(box.quad - pad, r.text, r.confidence)
+            for box, r in zip(boxes, results, strict=True)
+            if r.text.strip() and r.confidence >= MIN_LINE_CONFIDENCE
+        ]
+
+    def _smaller_scale(self, padded: np.ndarray, found: list[TextBox]) -> int | None:
+        """A network input size that brings over-large text back to the size the detector knows.
+
+        The detector was trained on text a few dozen pixels high; letters hundreds of pixels
+        tall (a poster, a sign, a zoomed screenshot) fall apart into strokes. When detection
+        finds nothing or only huge boxes, one more try at a smaller scale settles it.
+        """
+        long_side = max(padded.shape[:2])
+        scale = min(1.0, self.detector.settings.max_side / long_side)
+        if found:
+            heights = [float(np.ptp(b.quad[:, 1])) * scale for b in found]
+            median = float(np.median(heights))
+            if median <= LARGE_TEXT_HEIGHT:
+                return None
+            target = int(long_side * scale * COMFORTABLE_TEXT_HEIGHT / median)
+        else:
+            target = int(long_side * scale / 2)
+        return target if target >= 128 else None
+
+    def read_image(self, image: np.ndarray, *, lang: str | None = None, allowlist: str | None = None) -> PageReading:
+        clock = _Stopwatch()
+        mask = self.mask_for(lang, allowlist)
+        work, matrix = apply_steps(image, self.settings.preprocess)
+        clock.lap("preprocess")
+
+        padded, pad = pad_for_detection(work)
+        found = self._read_boxes(padded, pad, mask, clock)
+        smaller = self._smaller_scale(padded, found)
+        if smaller is not None:
+            second = self._read_boxes(padded, pad, mask, clock, max_side=smaller)
+            if _total_score(second) > _total_score(found):
+                found = second
+        whole = self._whole_image_reading(work, found, mask, clock)
+        if whole is not None:
+            found = [whole]
+
+        if matrix is not None:  # preprocessing moved pixels: map boxes back to the original page
+            inverse = cv2.invertAffineTransform(matrix)
+            for box in found:
+                box.quad = cv2.transform(box.quad[None].astype(np.float64), inverse)[0].astype(np.float32)
+        ordered = order_lines(found)
+        clock.lap("layout")
+        lines = [Line(o.text, o.confidence, o.quad.tolist()) for o in ordered]
+        return PageReading(lines, clock.timings)
+
+    def _whole_image_reading(
+        self, image: np.ndarray, found: list[TextBox], mask: np.ndarray | None, clock: _Stopwatch
+    ) -> TextBox | None:
+        """Read the whole image as one line when that is more plausible than what detection found.
+
+        Text that fills the frame (a word crop, a plate, a single scanned line) is often
+        missed or cut into pieces by the detector. If the image has the shape of a text
+        line and detection found at most one row of text, recognise the whole image too
+        and keep whichever reading the recognizer is more confident of.
+        """
+        h, w = image.shape[:2]
+        if w < h * 1.2 or h > 200:
+            return None
+        if found:
+            centers = sorted((b.quad[:, 1].mean(), np.ptp(b.quad[:, 1])) for b in found)
+            one_row = all(abs(c - centers[0][0]) < 0.5 * max(centers[0][1], 1) for c, _ in centers)
+            if not one_row:
+                return None
+        whole = self._recognize_crops([image], mask, clock)[0]
+        if not whole.text.strip():
+            return None
+        detected = [Recognized(b.text, b.confidence) for b in found]
+        if found and whole.confidence < _mean_confidence(detected):
+            return None
+        quad = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], dtype=np.float32)
+        return TextBox(quad, whole.text, whole.confidence)
+
+    # -- documents --------------------------------------------------------------------------
+
+    def run_pages(self, pages: Iterable[PageImage], *, source: str = "", sha256: str | None = None) -> Document:
+        document = Document(source=source, sha256=sha256, engine=self.engine_info)
+        totals: dict[str, float] = {}
+        clock = time.perf_counter()
+        for page_image in pages:
+            totals["load"] = totals.get("load", 0.0) + (time.perf_counter() - clock) * 1000
+            if page_image.text_lines is not None:
+                page = Page(page_image.index, page_image.width, page_image.height, "text-layer", page_image.text_lines)
+            else:
+                assert page_image.image is not None
+                reading = self.read_image(page_image.image)
+                for stage, ms in reading.timings_ms.items():
+                    totals[stage] = totals.get(stage, 0.0) + ms
+                page = Page(page_image.index, page_image.width, page_image.height, "ocr", reading.lines)
+            document.pages.append(page)
+            clock = time.perf_counter()
+        totals["total"] = sum(totals.values())
+        document.timings_ms = totals
+        return document
+
+    def run_path(self, path: str | Path, *, source: str | None = None) -> Document:
+        from ocrd.documents import iter_pages
+
+        path = Path(path)
+        started = time.perf_counter()
+        digest = _sha256_file(path)
+        s = self.settings
+        pages = iter_pages(path, limits=s.limits, dpi=s.dpi, force_ocr=s.force_ocr)
+        document = self.run_pages(pages, source=source or path.name, sha256=digest)
+        document.timings_ms["total"] = (time.perf_counter() - started) * 1000
+        return document
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            while block := handle.read(1 << 20):
+                digest.update(block)
+    except FileNotFoundError:
+        from ocrd.errors import InputError
+
+        raise InputError("file does not exist", path=path) from None
+    except IsADirectoryError:
+        from ocrd.errors import InputError
+
+        raise InputError("is a folder, not a file", path=path) from None
+    return digest.hexdigest()

@@ -1,0 +1,107 @@
+"""The result model: document -> pages -> lines, and its versioned JSON form.
+
+The same JSON is printed by ``ocrd ocr --format json``, written as the daemon's
+sidecar and returned by the job API, so there is exactly one schema to document.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+Quad = list[list[float]]  # four [x, y] corners, clockwise from top-left, in page pixels
+
+
+@dataclass
+class Line:
+    text: str
+    confidence: float
+    box: Quad
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "confidence": round(float(self.confidence), 4),
+            "box": [[round(float(x), 1), round(float(y), 1)] for x, y in self.box],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Line:
+        return cls(text=data["text"], confidence=float(data["confidence"]), box=data["box"])
+
+
+@dataclass
+class Page:
+    index: int
+    width: int
+    height: int
+    source: str = "ocr"  # "ocr" or "text-layer"
+    lines: list[Line] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line.text for line in self.lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "width": self.width,
+            "height": self.height,
+            "source": self.source,
+            "lines": [line.to_dict() for line in self.lines],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Page:
+        return cls(
+            index=int(data["index"]),
+            width=int(data["width"]),
+            height=int(data["height"]),
+            source=data.get("source", "ocr"),
+            lines=[Line.from_dict(item) for item in data.get("lines", [])],
+        )
+
+
+@dataclass
+class Document:
+    source: str
+    pages: list[Page] = field(default_factory=list)
+    sha256: str | None = None
+    engine: dict[str, str] = field(default_factory=dict)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def lines(self) -> list[Line]:
+        return [line for page in self.pages for line in page.lines]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA_VERSION,
+            "source": self.source,
+            "sha256": self.sha256,
+            "engine": dict(self.engine),
+            "pages": [page.to_dict() for page in self.pages],
+            "timings_ms": {key: round(value, 1) for key, value in self.timings_ms.items()},
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+    def to_text(self) -> str:
+        """Plain text in reading order; pages separated by a form feed, as pdftotext does."""
+        return "\f".join(page.text for page in self.pages) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Document:
+        if data.get("schema") != SCHEMA_VERSION:
+            raise ValueError(f"unsupported result schema {data.get('schema')!r}")
+        return cls(
+            source=data["source"],
+            pages=[Page.from_dict(item) for item in data["pages"]],
+            sha256=data.get("sha256"),
+            engine=dict(data.get("engine", {})),
+            timings_ms=dict(data.get("timings_ms", {})),
+        )
