@@ -70,7 +70,7 @@ def test_bad_usage_and_missing_files_have_distinct_exit_codes(tmp_path: Path) ->
     usage = ocrd("ocr", "--lang", "fr", EVAL_DEV / "rapidocr_text_rec.jpg")
     assert usage.returncode == 2 and "--lang must be one of zh, en" in usage.stderr
     missing = ocrd("ocr", tmp_path / "nope.png")
-    assert missing.returncode == 3 and "nope.png" in missing.stderr and "does not exist" in missing.stderr
+    assert missing.returncode == 3 and "nope.png" in missing.stderr and "not found" in missing.stderr
 
 
 def test_models_lists_and_verifies_the_pack() -> None:

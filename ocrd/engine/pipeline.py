@@ -260,12 +260,15 @@ class OcrPipeline:
         return document
 
     def run_path(self, path: str | Path, *, source: str | None = None) -> Document:
-        from ocrd.documents import iter_pages
+        from ocrd.documents import count_pages, iter_pages
 
         path = Path(path)
         started = time.perf_counter()
-        digest = _sha256_file(path)
         s = self.settings
+        # Cheap header checks first (size, format, pages, password): a 300 MB or 10,000-page
+        # file is refused before a single byte of it is hashed or decoded.
+        count_pages(path, s.limits)
+        digest = _sha256_file(path)
         pages = iter_pages(path, limits=s.limits, dpi=s.dpi, force_ocr=s.force_ocr)
         document = self.run_pages(pages, source=source or path.name, sha256=digest)
         document.timings_ms["total"] = (time.perf_counter() - started) * 1000
@@ -274,16 +277,7 @@ class OcrPipeline:
 
 def _sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
-    try:
-        with path.open("rb") as handle:
-            while block := handle.read(1 << 20):
-                digest.update(block)
-    except FileNotFoundError:
-        from ocrd.errors import InputError
-
-        raise InputError("file does not exist", path=path) from None
-    except IsADirectoryError:
-        from ocrd.errors import InputError
-
-        raise InputError("is a folder, not a file", path=path) from None
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
     return digest.hexdigest()

@@ -73,7 +73,7 @@ class Recognizer:
         dictionary_path: Path,
         threads: int,
         *,
-        batch_size: int = 6,
+        batch_size: int = 1,
         max_padding_waste: float = 0.25,
     ) -> None:
         self.session = open_session(model_path, threads)

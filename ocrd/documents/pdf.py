@@ -1,0 +1,132 @@
+"""PDF documents through PyMuPDF: text layer passthrough where it is real, else render at dpi.
+
+Everything that can be refused cheaply is refused before the first page is rendered:
+a password, the page count (read from the page tree, so a 10,000-page file is refused
+in milliseconds) and the rendered size of every page at the requested dpi.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import cv2
+import numpy as np
+import pymupdf
+
+from ocrd.config import Limits
+from ocrd.errors import CorruptFileError, EncryptedDocumentError, OcrdError
+
+from .guards import check_pages, check_pixels
+from .page import PageImage
+from .source import Source
+from .textlayer import read_text_layer
+
+log = logging.getLogger(__name__)
+
+POINTS_PER_INCH = 72
+# Readers look for "%%EOF" this far from the end (writers may append a few bytes after it).
+_EOF_SEARCH_BYTES = 1024
+
+
+def iter_pdf_pages(source: Source, limits: Limits, *, dpi: int, force_ocr: bool) -> Iterator[PageImage]:
+    zoom = dpi / POINTS_PER_INCH
+    document = open_pdf(source, limits)
+    with document:
+        for index in range(document.page_count):
+            width, height = render_size(_page_box(document, index, source.name), zoom)
+            check_pixels(width, height, limits, source.name, what=f"page {index + 1} at {dpi} dpi")
+        for index in range(document.page_count):
+            yield _load_page(document, index, dpi, source.name, limits, force_ocr=force_ocr)
+
+
+def count_pdf_pages(source: Source, limits: Limits) -> int:
+    with open_pdf(source, limits) as document:
+        return document.page_count
+
+
+def open_pdf(source: Source, limits: Limits) -> pymupdf.Document:
+    """Open, refuse passwords and page counts above the limit; the caller closes the document."""
+    try:
+        if source.path is not None:
+            document = pymupdf.open(source.path, filetype="pdf")
+        else:
+            document = pymupdf.open(stream=source.data, filetype="pdf")
+    except MemoryError:
+        raise
+    except Exception as err:  # MuPDF reports unreadable files as FileDataError or RuntimeError
+        raise CorruptFileError(
+            f"PDF cannot be opened ({err}); the file is damaged or incomplete", path=source.name
+        ) from err
+    try:
+        if document.needs_pass:
+            raise EncryptedDocumentError(
+                "PDF is protected by a password; save a copy without the password and submit that",
+                path=source.name,
+            )
+        if document.is_repaired and b"%%EOF" not in source.tail(_EOF_SEARCH_BYTES):
+            # MuPDF rebuilt a PDF that also lacks its end marker: it was cut off (still being
+            # copied, or an interrupted transfer). Its pages would render partly blank.
+            raise CorruptFileError(
+                "PDF is incomplete: it ends before its end-of-file marker; "
+                "submit the complete file (was it still being copied?)",
+                path=source.name,
+            )
+        try:
+            count = document.page_count
+        except Exception as err:
+            raise CorruptFileError(
+                f"PDF page tree cannot be read: {err}; the file is damaged", path=source.name
+            ) from err
+        if count == 0:
+            raise CorruptFileError("PDF has no pages; the file is damaged or empty", path=source.name)
+        check_pages(count, limits, source.name)
+    except BaseException:
+        document.close()
+        raise
+    return document
+
+
+def render_size(box: pymupdf.Rect, zoom: float) -> tuple[int, int]:
+    """Pixel size MuPDF renders ``box`` to at ``zoom`` (it rounds the scaled box outwards)."""
+    pixels = (box * pymupdf.Matrix(zoom, zoom)).irect
+    return pixels.width, pixels.height
+
+
+def _page_box(document: pymupdf.Document, index: int, name: str) -> pymupdf.Rect:
+    # The crop box without loading the page; rotation swaps the sides but not the area.
+    try:
+        return document.page_cropbox(index)
+    except Exception as err:
+        raise CorruptFileError(f"page {index + 1} of the PDF cannot be read: {err}", path=name) from err
+
+
+def _load_page(
+    document: pymupdf.Document, index: int, dpi: int, name: str, limits: Limits, *, force_ocr: bool
+) -> PageImage:
+    zoom = dpi / POINTS_PER_INCH
+    try:
+        page = document.load_page(index)
+        width, height = render_size(page.rect, zoom)
+        # Again on the loaded page: its visible box can differ from the crop box checked up front.
+        check_pixels(width, height, limits, name, what=f"page {index + 1} at {dpi} dpi")
+        if not force_ocr:
+            lines, decision = read_text_layer(page, zoom, width, height)
+            log.debug("%s page %d: %s", name, index + 1, decision.reason)
+            if decision.use:
+                return PageImage(index=index, width=width, height=height, image=None, text_lines=lines)
+        pixmap = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), colorspace=pymupdf.csRGB, alpha=False)
+        pixels = _pixmap_to_bgr(pixmap)
+    except (MemoryError, OcrdError):
+        raise
+    except Exception as err:  # a damaged content stream, font or image inside the page
+        raise CorruptFileError(
+            f"page {index + 1} of the PDF cannot be read: {err}; the file is damaged", path=name
+        ) from err
+    return PageImage(index=index, width=pixmap.width, height=pixmap.height, image=pixels)
+
+
+def _pixmap_to_bgr(pixmap: pymupdf.Pixmap) -> np.ndarray:
+    rows = np.frombuffer(pixmap.samples_mv, dtype=np.uint8).reshape(pixmap.height, pixmap.stride)
+    rgb = rows[:, : pixmap.width * 3].reshape(pixmap.height, pixmap.width, 3)
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
