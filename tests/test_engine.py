@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import random
 import shutil
 from pathlib import Path
 
@@ -199,3 +200,20 @@ def test_several_processes_read_at_once_with_identical_results(pipeline: OcrPipe
         texts = pool.map(_read_in_process, [str(sample.path)] * 3)
     assert len(set(texts)) == 1
     assert_lines_read(sample.lines, texts[0].splitlines())
+
+
+def test_small_print_on_a_full_page_is_read(pipeline: OcrPipeline) -> None:
+    """5-pt print on an A4 page at 200 dpi: too small for the default detection scale alone."""
+    import pymupdf
+
+    document = pymupdf.open()
+    page = document.new_page(width=595, height=842)
+    common = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后"
+    generator = random.Random(5)
+    lines = ["".join(generator.choice(common) for _ in range(80)) for _ in range(14)]
+    for index, text in enumerate(lines):
+        page.insert_text((40, 40 + index * 8), text, fontname="china-s", fontsize=5)
+    pixmap = page.get_pixmap(dpi=200)
+    image = np.frombuffer(pixmap.samples, np.uint8).reshape(pixmap.height, pixmap.width, pixmap.n)[:, :, :3]
+    recognised = [line.text for line in pipeline.read_image(np.ascontiguousarray(image[:, :, ::-1])).lines]
+    assert_lines_read(lines, recognised, min_similarity=0.9)

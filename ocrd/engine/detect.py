@@ -25,7 +25,7 @@ _STD = np.array([0.229, 0.224, 0.225], dtype=np.float32) * 255.0
 
 @dataclass(frozen=True)
 class DetectionSettings:
-    max_side: int = 1920  # long side limit for the network input; bigger pages are scaled down
+    max_side: int = 960  # long side of the network input; bigger pages are scaled down (see pipeline)
     min_side: int = 64  # short side floor: small images are scaled up so text is not lost
     threshold: float = 0.3  # probability above which a pixel is "text"
     box_threshold: float = 0.6  # mean probability a box needs to be kept

@@ -1,0 +1,305 @@
+"""The daemon end to end: an inbox batch, the engine alone on the same files, and POST /ocr latency.
+
+1. N unique documents (the sets' images, each with one pixel changed so no two are the same
+   bytes) are renamed into the inbox of a running ``ocrd run`` at once; the clock runs from the
+   first rename to the last sidecar in the outbox (files whose result is an error file count too).
+2. The engine alone reads the same files with the same number of worker processes and threads,
+   fed from one queue: the daemon's overhead is its batch time over this one.
+3. ``POST /ocr`` (multipart field ``image``) with a one-line image and an A4 page, from 1, 4 and
+   16 concurrent clients, each client sending its next request as soon as the last one returned.
+
+Everything talks to 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from bench.engines import REPO_DIR, ocrd_spec
+from bench.inputs import load_items
+from bench.stats import per_minute, percentile
+from bench.workers import Worker
+
+CLIENT_COUNTS = (1, 4, 16)
+READY_TIMEOUT = 300.0
+# The production default: a file is read once it stayed unchanged this long. It is a deliberate wait,
+# paid once for a batch dropped at once, so the overhead is also given without it.
+SETTLE_SECONDS = 2.0
+BATCH_SECONDS_PER_DOCUMENT = 60.0  # a limit for a hung daemon, far above any real page
+LINE_TEXT = "发票号码 06825401 Invoice No. 2024"
+
+
+def benchmark_daemon(args: argparse.Namespace) -> dict[str, Any]:
+    from bench.run import DEFAULT_SETS
+
+    set_dirs = args.sets or list(DEFAULT_SETS)
+    log_dir = args.out / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    cores = len(os.sched_getaffinity(0))
+    threads = max(1, cores // args.workers)
+    notes = [f"{args.workers} worker(s) × {threads} thread(s) on {cores} cores; results on the same disk as the inbox"]
+    with tempfile.TemporaryDirectory(prefix="ocrd-bench-daemon-") as scratch:
+        root = Path(scratch)
+        items = load_items(set_dirs, None, root / "rendered")
+        sources = [page for item in items for page in item.pages]
+        documents = make_documents(sources, args.documents, root / "staging")
+        a4_page = next(page for item in items if item.item.kind == "page" for page in item.pages)
+        line_image = make_line_image(root / "line.png")
+
+        _progress(f"daemon: engine alone on {len(documents)} documents ({args.workers} worker(s)) ...")
+        alone = engine_alone_seconds(documents, args.workers, threads, log_dir)
+
+        port = free_port()
+        folders = {name: root / name for name in ("inbox", "outbox", "done", "failed")}
+        for folder in folders.values():
+            folder.mkdir()
+        daemon = start_daemon(folders, args.workers, threads, port, log_dir / "daemon.log")
+        try:
+            wait_ready(port, daemon)
+            _progress(f"daemon: batch of {len(documents)} documents inbox → outbox ...")
+            batch_seconds = run_batch(documents, folders, daemon)
+            latency = []
+            for label, image in (("one line", line_image), ("A4 page", a4_page)):
+                for clients in CLIENT_COUNTS:
+                    requests = max(args.requests if label == "one line" else args.requests // 4, clients)
+                    _progress(f"daemon: POST /ocr {label}, {clients} client(s), {requests} requests ...")
+                    latency.append(asyncio.run(measure_latency(port, image, label, clients, requests)))
+            worker_peak_mb = _children_peak_mb(daemon.pid)
+        finally:
+            stop_daemon(daemon)
+    return {
+        "batch": {
+            "documents": len(documents),
+            "workers": args.workers,
+            "threads": threads,
+            "seconds": batch_seconds,
+            "files_per_minute": per_minute(len(documents), batch_seconds),
+            "engine_alone_seconds": alone,
+            "settle_seconds": SETTLE_SECONDS,
+            "overhead_percent": (batch_seconds / alone - 1) * 100 if alone else None,
+            "overhead_without_settle_percent": ((batch_seconds - SETTLE_SECONDS) / alone - 1) * 100 if alone else None,
+            "worker_peak_mb": worker_peak_mb,
+        },
+        "latency": latency,
+        "notes": notes,
+    }
+
+
+def make_documents(sources: list[Path], count: int, staging: Path) -> list[Path]:
+    """``count`` files cycling through ``sources``, each made unique by one changed pixel."""
+    import cv2
+
+    staging.mkdir(parents=True)
+    documents = []
+    for index in range(count):
+        source = sources[index % len(sources)]
+        image = cv2.imread(str(source), cv2.IMREAD_COLOR)
+        # A corner pixel, nudged by the copy number: invisible to OCR, different bytes for dedupe.
+        image[0, 0] = [(index * 37 + channel) % 256 for channel in (0, 1, 2)]
+        target = (
+            staging / f"doc{index:04d}-{source.stem}{'.jpg' if source.suffix.lower() in ('.jpg', '.jpeg') else '.png'}"
+        )
+        cv2.imwrite(str(target), image)
+        documents.append(target)
+    return documents
+
+
+def make_line_image(target: Path) -> Path:
+    """One printed line of Chinese and English, rendered at 200 dpi."""
+    import pymupdf
+
+    with pymupdf.open() as document:
+        page = document.new_page(width=300, height=30)
+        page.insert_text((8, 21), LINE_TEXT, fontname="china-s", fontsize=14)
+        page.get_pixmap(dpi=200).save(target)
+    return target
+
+
+def engine_alone_seconds(documents: list[Path], workers: int, threads: int, log_dir: Path) -> float:
+    """Wall time for ``workers`` ocrd processes reading ``documents`` from one shared queue."""
+    cores = sorted(os.sched_getaffinity(0))
+    pool = [Worker(ocrd_spec("ocrd"), cores, log_dir, threads=threads, tag=f"-alone{i}") for i in range(workers)]
+    todo: queue.SimpleQueue[Path] = queue.SimpleQueue()
+    for document in documents:
+        todo.put(document)
+    failures: list[BaseException] = []
+
+    def drain(worker: Worker) -> None:
+        try:
+            while True:
+                try:
+                    document = todo.get_nowait()
+                except queue.Empty:
+                    return
+                worker.read(document)
+        except BaseException as exc:
+            failures.append(exc)
+
+    try:
+        for worker in pool:
+            worker.start()
+        for worker in pool:
+            worker.read(documents[0])  # warm-up, as the daemon's workers do before they report ready
+        started = time.perf_counter()
+        runners = [threading.Thread(target=drain, args=(worker,)) for worker in pool]
+        for runner in runners:
+            runner.start()
+        for runner in runners:
+            runner.join()
+        elapsed = time.perf_counter() - started
+    finally:
+        for worker in pool:
+            worker.stop()
+    if failures:
+        raise failures[0]
+    return elapsed
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_daemon(folders: dict[str, Path], workers: int, threads: int, port: int, log: Path) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "ocrd.cli", "run"]
+    for name, folder in folders.items():
+        command += [f"--{name}", str(folder)]
+    command += ["--workers", str(workers), "--threads", str(threads), "--web", f"127.0.0.1:{port}"]
+    command += ["--settle", str(SETTLE_SECONDS), "--log-level", "warning"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(REPO_DIR), os.environ.get("PYTHONPATH")) if p)}
+    env.pop("OCRD_CONFIG", None)  # the benchmark's folders, not whatever this shell points at
+    with log.open("wb") as sink:
+        return subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=env, cwd=REPO_DIR)
+
+
+def wait_ready(port: int, daemon: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if daemon.poll() is not None:
+            raise RuntimeError(f"ocrd run exited with status {daemon.returncode} before it was ready; see its log")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as reply:
+                if reply.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"ocrd run was not ready after {READY_TIMEOUT:.0f} s")
+
+
+def run_batch(documents: list[Path], folders: dict[str, Path], daemon: subprocess.Popen[bytes]) -> float:
+    """Seconds from the first document entering the inbox to the last one's result (or error file)."""
+    started = time.perf_counter()
+    for document in documents:
+        os.replace(document, folders["inbox"] / document.name)  # same file system: atomic, as a scanner's rename
+    expected = len(documents)
+    deadline = time.monotonic() + BATCH_SECONDS_PER_DOCUMENT * expected
+    while time.monotonic() < deadline:
+        done = sum(1 for _ in folders["outbox"].glob("*.json"))
+        failed = sum(1 for _ in folders["failed"].glob("*.error.json"))
+        if done + failed >= expected:
+            return time.perf_counter() - started
+        if daemon.poll() is not None:
+            raise RuntimeError(f"ocrd run exited with status {daemon.returncode} during the batch; see its log")
+        time.sleep(0.1)
+    raise RuntimeError(f"the batch did not finish in {BATCH_SECONDS_PER_DOCUMENT * expected:.0f} s")
+
+
+async def measure_latency(port: int, image: Path, label: str, clients: int, requests: int) -> dict[str, Any]:
+    import aiohttp
+
+    url = f"http://127.0.0.1:{port}/ocr"
+    body = image.read_bytes()
+    latencies: list[float] = []
+    errors = 0
+    remaining = [requests]
+
+    async def post(session: aiohttp.ClientSession) -> tuple[float, bool]:
+        form = aiohttp.FormData()
+        form.add_field("image", body, filename=image.name, content_type="application/octet-stream")
+        began = time.perf_counter()
+        async with session.post(url, data=form) as reply:
+            payload = await reply.json(content_type=None)
+        return time.perf_counter() - began, reply.status == 200 and payload.get("code") == 0
+
+    async def client(session: aiohttp.ClientSession) -> None:
+        nonlocal errors
+        while remaining[0] > 0:
+            remaining[0] -= 1
+            seconds, ok = await post(session)
+            if ok:
+                latencies.append(seconds)
+            else:
+                errors += 1
+
+    timeout = aiohttp.ClientTimeout(total=900)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        await post(session)  # warm-up: first upload of its kind
+        started = time.perf_counter()
+        await asyncio.gather(*(client(session) for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+    return {
+        "image": label,
+        "clients": clients,
+        "requests": requests,
+        "p50_ms": _ms(percentile(latencies, 0.50)),
+        "p95_ms": _ms(percentile(latencies, 0.95)),
+        "requests_per_second": requests / elapsed if elapsed > 0 else None,
+        "errors": errors,
+    }
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds * 1000
+
+
+def _children_peak_mb(pid: int) -> float | None:
+    """The largest peak RSS among the daemon's child processes (its workers)."""
+    peaks = []
+    for child in _children(pid):
+        try:
+            for line in Path(f"/proc/{child}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+        except OSError:
+            continue
+    return max(peaks) if peaks else None
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found + [grandchild for child in found for grandchild in _children(child)]
+
+
+def stop_daemon(daemon: subprocess.Popen[bytes]) -> None:
+    if daemon.poll() is None:
+        daemon.send_signal(signal.SIGTERM)
+        try:
+            daemon.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            daemon.wait()
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)

@@ -1,0 +1,655 @@
+"""Turn a TOML file, environment variables and command-line flags into one validated ``Config``.
+
+Precedence, lowest first: built-in defaults < TOML file < ``OCRD_<SECTION>__<KEY>`` environment
+variables < CLI flags. Every value remembers where it came from, so a bad value is reported as
+"/etc/ocrd/ocrd.toml: [daemon] workers must be ..." or "environment variable OCRD_WEB__PORT: ...",
+which is what the person fixing it needs to see. Unknown keys are errors (with a suggestion),
+because a misspelt key that is silently ignored is a setting that silently does not apply.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import ipaddress
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ocrd.config import (
+    DEFAULT_PATTERNS,
+    LANGS,
+    LOG_FORMATS,
+    LOG_LEVELS,
+    ON_SUCCESS,
+    PREPROCESS_STEPS,
+    WATCH_MODES,
+    WEB_AUTH,
+    Config,
+    DaemonSettings,
+    EngineSettings,
+    InboxSettings,
+    Limits,
+    WebSettings,
+)
+from ocrd.errors import ConfigError, UsageError
+
+ENV_PREFIX = "OCRD_"
+CONFIG_ENV = "OCRD_CONFIG"
+DATA_DIR_ENV = "OCRD_DATA_DIR"
+# Looked at in this order when neither --config nor $OCRD_CONFIG names a file.
+SEARCH_PATHS = ("$XDG_CONFIG_HOME/ocrd/ocrd.toml", "~/.config/ocrd/ocrd.toml", "/etc/ocrd/ocrd.toml")
+
+
+# --- where a value came from ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The file, variable or flag a value came from; paths in a file are relative to that file."""
+
+    label: str  # "[daemon] workers", "environment variable OCRD_DAEMON__WORKERS", "option --workers"
+    file: str | None = None
+    base_dir: Path | None = None  # relative paths resolve against this
+
+    def error(self, problem: str) -> ConfigError:
+        return ConfigError(f"{self.label} {problem}", path=self.file)
+
+
+@dataclass(frozen=True)
+class Value:
+    raw: Any
+    origin: Origin
+
+
+# --- converters: raw value (TOML type, or a string from env/CLI) -> typed value ----------------------
+
+Converter = Callable[[Any, Origin], Any]
+
+
+def _int(minimum: int) -> Converter:
+    def convert(raw: Any, origin: Origin) -> int:
+        value = raw
+        if isinstance(raw, str):
+            try:
+                value = int(raw.strip())
+            except ValueError:
+                value = None
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise origin.error(f"must be a whole number ≥ {minimum} (got {raw!r})")
+        return value
+
+    return convert
+
+
+def _float(minimum: float, *, exclusive: bool = False) -> Converter:
+    def convert(raw: Any, origin: Origin) -> float:
+        value = raw
+        if isinstance(raw, str):
+            try:
+                value = float(raw.strip())
+            except ValueError:
+                value = None
+        too_small = value is not None and (value <= minimum if exclusive else value < minimum)
+        if isinstance(value, bool) or not isinstance(value, int | float) or too_small:
+            bound = f"> {minimum:g}" if exclusive else f"≥ {minimum:g}"
+            raise origin.error(f"must be a number of seconds {bound} (got {raw!r})")
+        return float(value)
+
+    return convert
+
+
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+def _bool(raw: Any, origin: Origin) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
+        return raw.strip().lower() in _TRUE
+    raise origin.error(f"must be true or false (got {raw!r})")
+
+
+def _choice(options: tuple[str, ...]) -> Converter:
+    def convert(raw: Any, origin: Origin) -> str:
+        if isinstance(raw, str) and raw.strip().lower() in options:
+            return raw.strip().lower()
+        raise origin.error(f"must be one of {', '.join(repr(o) for o in options)} (got {raw!r})")
+
+    return convert
+
+
+def _str(raw: Any, origin: Origin) -> str:
+    if not isinstance(raw, str):
+        raise origin.error(f"must be a text string (got {raw!r})")
+    return raw
+
+
+def _optional_str(raw: Any, origin: Origin) -> str | None:
+    return _str(raw, origin) or None
+
+
+def _path(raw: Any, origin: Origin) -> str:
+    text = _str(raw, origin).strip()
+    if not text:
+        raise origin.error("must not be empty")
+    path = Path(os.path.expandvars(text)).expanduser()
+    if not path.is_absolute():
+        path = (origin.base_dir or Path.cwd()) / path
+    return os.path.normpath(str(path))
+
+
+def _optional_path(raw: Any, origin: Origin) -> str | None:
+    if isinstance(raw, str) and not raw.strip():
+        return None
+    return _path(raw, origin)
+
+
+def _str_list(raw: Any, origin: Origin) -> tuple[str, ...]:
+    items = [part.strip() for part in raw.split(",") if part.strip()] if isinstance(raw, str) else raw
+    if not isinstance(items, list | tuple) or not all(isinstance(item, str) for item in items):
+        raise origin.error(f"must be a list of text strings (got {raw!r})")
+    return tuple(items)
+
+
+def _patterns(raw: Any, origin: Origin) -> tuple[str, ...]:
+    patterns = tuple(p.lower() for p in _str_list(raw, origin))
+    if not patterns:
+        raise origin.error('must name at least one pattern, e.g. ["*.pdf", "*.jpg"]')
+    return patterns
+
+
+def _preprocess(raw: Any, origin: Origin) -> tuple[str, ...]:
+    steps = tuple(step.lower() for step in _str_list(raw, origin))
+    unknown = [step for step in steps if step not in PREPROCESS_STEPS]
+    if unknown:
+        raise origin.error(
+            f"has unknown step(s) {', '.join(map(repr, unknown))}; choose from {', '.join(PREPROCESS_STEPS)}"
+        )
+    return steps
+
+
+def _optional_lang(raw: Any, origin: Origin) -> str | None:
+    if isinstance(raw, str) and not raw.strip():
+        return None
+    return _choice(LANGS)(raw, origin)
+
+
+def _port(raw: Any, origin: Origin) -> int:
+    problem = origin.error(f"must be a TCP port between 0 and 65535 (got {raw!r})")
+    try:
+        port = _int(0)(raw, origin)
+    except ConfigError:
+        raise problem from None
+    if port > 65535:
+        raise problem
+    return port
+
+
+# --- schema ------------------------------------------------------------------------------------------
+
+DAEMON_KEYS: dict[str, Converter] = {
+    "workers": _int(0),
+    "threads_per_worker": _int(0),
+    "queue_size": _int(0),
+    "max_queued_uploads": _int(1),
+    "job_timeout": _float(0, exclusive=True),
+    "max_attempts": _int(1),
+    "rescan_interval": _float(0, exclusive=True),
+    "grace_period": _float(0),
+    "stale_claim_after": _float(0, exclusive=True),
+    "retry_backoff_max": _float(0, exclusive=True),
+    "node_name": _str,
+    "data_dir": _optional_path,
+    "log_level": _choice(LOG_LEVELS),
+    "log_format": _choice(LOG_FORMATS),
+}
+WEB_KEYS: dict[str, Converter] = {
+    "enabled": _bool,
+    "host": _str,
+    "port": _port,
+    "auth": _choice(WEB_AUTH),
+    "token": _optional_str,
+    "max_upload_bytes": _int(1),
+    "job_ttl": _float(0, exclusive=True),
+}
+LIMITS_KEYS: dict[str, Converter] = {
+    "max_bytes": _int(1),
+    "max_pages": _int(1),
+    "max_pixels": _int(1),
+}
+# Keys every [[inbox]] may set, and [inbox_defaults] may set for all of them.
+INBOX_SHARED_KEYS: dict[str, Converter] = {
+    "outbox": _path,
+    "done": _path,
+    "failed": _path,
+    "on_success": _choice(ON_SUCCESS),
+    "patterns": _patterns,
+    "recursive": _bool,
+    "lang": _optional_lang,
+    "preprocess": _preprocess,
+    "watch": _choice(WATCH_MODES),
+    "poll_interval": _float(0, exclusive=True),
+    "settle": _float(0),
+    "dedupe": _bool,
+}
+INBOX_KEYS: dict[str, Converter] = {"name": _str, "path": _path, **INBOX_SHARED_KEYS}
+# Engine threads follow [daemon] threads_per_worker: one knob, not two that can disagree.
+ENGINE_HIDDEN = {"threads", "limits"}
+ENGINE_SPECIAL: dict[str, Converter] = {
+    "model_dir": _optional_path,
+    "lang": _choice(LANGS),
+    "allowlist": _optional_str,
+    "dpi": _int(36),
+    "preprocess": _preprocess,
+}
+
+
+def _engine_keys() -> dict[str, Converter]:
+    """Engine keys follow the EngineSettings dataclass, so a field added there is configurable at once."""
+    by_type: dict[str, Converter] = {
+        "bool": _bool,
+        "int": _int(0),
+        "float": _float(0),
+        "str": _str,
+        "str | None": _optional_str,
+        "tuple[str, ...]": _str_list,
+    }
+    keys: dict[str, Converter] = {}
+    for item in dataclasses.fields(EngineSettings):
+        if item.name in ENGINE_HIDDEN:
+            continue
+        keys[item.name] = ENGINE_SPECIAL.get(item.name) or by_type.get(str(item.type), _str)
+    return keys
+
+
+ENGINE_KEYS = _engine_keys()
+SECTIONS: dict[str, dict[str, Converter]] = {
+    "daemon": DAEMON_KEYS,
+    "engine": ENGINE_KEYS,
+    "engine.limits": LIMITS_KEYS,
+    "web": WEB_KEYS,
+    "inbox_defaults": INBOX_SHARED_KEYS,
+}
+
+
+# --- CLI flags -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CliOverrides:
+    """Flags of `ocrd run`; None means "not given"."""
+
+    inbox: str | None = None
+    outbox: str | None = None
+    done: str | None = None
+    failed: str | None = None
+    workers: int | None = None
+    threads: int | None = None
+    web: str | None = None  # "HOST:PORT", ":PORT", "PORT" or "off"
+    log_level: str | None = None
+    watch: str | None = None
+    settle: float | None = None
+    lang: str | None = None
+
+
+def parse_web_address(text: str, origin: Origin) -> dict[str, Value]:
+    """'HOST:PORT' / ':PORT' / 'PORT' / 'off' -> [web] values."""
+    text = text.strip()
+    if text.lower() in _FALSE | {"none", "disabled"}:
+        return {"enabled": Value(False, origin)}
+    host, sep, port = text.rpartition(":")
+    if not sep:
+        host, port = "", text
+    host = host.strip("[]")  # [::1]:8080
+    values = {"enabled": Value(True, origin), "port": Value(port, origin)}
+    if host:
+        values["host"] = Value(host, origin)
+    try:
+        _port(port, origin)
+    except ConfigError as exc:
+        raise origin.error(f"must be HOST:PORT, :PORT or off (got {text!r})") from exc
+    return values
+
+
+# --- layers --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Layers:
+    """Raw values from every source, merged key by key (later sources win)."""
+
+    sections: dict[str, dict[str, Value]]
+    inboxes: list[dict[str, Value]] | None = None  # None: no source defined inboxes
+
+    @classmethod
+    def empty(cls) -> _Layers:
+        return cls(sections={name: {} for name in SECTIONS})
+
+
+def _suggest(key: str, known: Mapping[str, Any] | list[str]) -> str:
+    names = list(known)
+    close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+    close = close or [name for name in names if key.lower() in name]  # "grace" -> "grace_period"
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise ConfigError("configuration file not found; check the path or run without --config", path=path) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"is not valid TOML: {exc}", path=path) from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot be read: {exc.strerror}", path=path) from exc
+
+
+def _check_table(table: Any, section: str, file: str) -> dict[str, Any]:
+    if not isinstance(table, dict):
+        raise ConfigError(f"[{section}] must be a table of settings", path=file)
+    return table
+
+
+def _add_file_layer(layers: _Layers, data: dict[str, Any], path: Path) -> None:
+    file = str(path)
+    base = path.parent.resolve()
+    for name, table in data.items():
+        if name == "inbox":
+            if not isinstance(table, list):
+                raise ConfigError("'inbox' must be written as [[inbox]] tables, one per folder", path=file)
+            layers.inboxes = []
+            for number, entry in enumerate(table, start=1):
+                entry = _check_table(entry, f"[inbox] #{number}", file)
+                values: dict[str, Value] = {}
+                label = f"[[inbox]] #{number}"
+                for key, raw in entry.items():
+                    if key not in INBOX_KEYS:
+                        raise ConfigError(f"{label}: unknown key {key!r}{_suggest(key, INBOX_KEYS)}", path=file)
+                    values[key] = Value(raw, Origin(f"{label} {key}", file, base))
+                layers.inboxes.append(values)
+            continue
+        if name not in SECTIONS:
+            raise ConfigError(f"unknown section [{name}]{_suggest(name, [*SECTIONS, 'inbox'])}", path=file)
+        table = _check_table(table, name, file)
+        for key, raw in table.items():
+            if name == "engine" and key == "limits":
+                for limit_key, limit_raw in _check_table(raw, "engine.limits", file).items():
+                    _set(
+                        layers,
+                        "engine.limits",
+                        limit_key,
+                        limit_raw,
+                        Origin(f"[engine.limits] {limit_key}", file, base),
+                    )
+                continue
+            _set(layers, name, key, raw, Origin(f"[{name}] {key}", file, base))
+
+
+def _set(layers: _Layers, section: str, key: str, raw: Any, origin: Origin) -> None:
+    known = SECTIONS[section]
+    if key not in known:
+        where = f"[{section}]" if origin.file else origin.label
+        raise ConfigError(f"unknown key {key!r} in {where}{_suggest(key, known)}", path=origin.file)
+    layers.sections[section][key] = Value(raw, origin)
+
+
+def _add_env_layer(layers: _Layers, env: Mapping[str, str]) -> None:
+    """OCRD_DAEMON__WORKERS=4, OCRD_WEB__PORT=9000, OCRD_ENGINE__LIMITS__MAX_PAGES=500."""
+    for name, raw in sorted(env.items()):
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        parts = name[len(ENV_PREFIX) :].lower().split("__")
+        section, key = ".".join(parts[:-1]), parts[-1]
+        origin = Origin(f"environment variable {name}")
+        if section not in SECTIONS:
+            sections = ", ".join(s.upper().replace(".", "__") for s in SECTIONS)
+            raise ConfigError(
+                f"{origin.label}: unknown section {section!r}; use OCRD_<SECTION>__<KEY> with one of {sections}"
+            )
+        if key not in SECTIONS[section]:
+            raise ConfigError(f"{origin.label}: unknown key {key!r} in [{section}]{_suggest(key, SECTIONS[section])}")
+        layers.sections[section][key] = Value(raw, Origin(f"{origin.label}:"))
+    if env.get(DATA_DIR_ENV):
+        layers.sections["daemon"]["data_dir"] = Value(
+            env[DATA_DIR_ENV], Origin(f"environment variable {DATA_DIR_ENV}:")
+        )
+
+
+def _add_cli_layer(layers: _Layers, cli: CliOverrides) -> None:
+    def flag(name: str) -> Origin:
+        return Origin(f"option --{name}:")
+
+    daemon = layers.sections["daemon"]
+    if cli.workers is not None:
+        daemon["workers"] = Value(cli.workers, flag("workers"))
+    if cli.threads is not None:
+        daemon["threads_per_worker"] = Value(cli.threads, flag("threads"))
+    if cli.log_level is not None:
+        daemon["log_level"] = Value(cli.log_level, flag("log-level"))
+    if cli.web is not None:
+        layers.sections["web"].update(parse_web_address(cli.web, flag("web")))
+    defaults = layers.sections["inbox_defaults"]
+    if cli.watch is not None:
+        defaults["watch"] = Value(cli.watch, flag("watch"))
+    if cli.settle is not None:
+        defaults["settle"] = Value(cli.settle, flag("settle"))
+    if cli.lang is not None:
+        defaults["lang"] = Value(cli.lang, flag("lang"))
+    if cli.inbox is None:
+        for name in ("outbox", "done", "failed"):
+            if getattr(cli, name) is not None:
+                raise UsageError(f"--{name} only works together with --inbox DIR")
+        return
+    if cli.outbox is None:
+        raise UsageError("--inbox needs --outbox DIR: the folder where the text results are written")
+    # One inbox from the command line replaces the inboxes of the file (its other settings still apply).
+    entry = {"path": Value(cli.inbox, flag("inbox")), "outbox": Value(cli.outbox, flag("outbox"))}
+    if cli.done is not None:
+        entry["done"] = Value(cli.done, flag("done"))
+    if cli.failed is not None:
+        entry["failed"] = Value(cli.failed, flag("failed"))
+    # [inbox_defaults] from the file still apply to this inbox; the file's [[inbox]] tables do not.
+    layers.inboxes = [entry]
+
+
+# --- build ---------------------------------------------------------------------------------------------
+
+
+def _convert(values: dict[str, Value], keys: dict[str, Converter]) -> dict[str, Any]:
+    return {key: keys[key](value.raw, value.origin) for key, value in values.items()}
+
+
+def default_data_dir(env: Mapping[str, str]) -> str:
+    base = env.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(base, "ocrd")
+
+
+def _build_inbox(
+    entry: dict[str, Value], shared: dict[str, Any], number: int, taken_names: set[str], file: str | None
+) -> InboxSettings:
+    label = f"[[inbox]] #{number}"
+    values = {**shared, **_convert(entry, INBOX_KEYS)}
+    if "path" not in values:
+        raise ConfigError(f"{label}: missing key 'path' (the folder to watch)", path=file)
+    path = values["path"]
+    name = values.get("name") or os.path.basename(path.rstrip(os.sep)) or "inbox"
+    if name in taken_names:
+        raise ConfigError(f"{label}: inbox name {name!r} is used twice; give each [[inbox]] its own 'name'", path=file)
+    taken_names.add(name)
+    if "outbox" not in values:
+        raise ConfigError(f"{label} ({name}): missing key 'outbox' (the folder for the text results)", path=file)
+    # done/ and failed/ default to siblings of the inbox: usually the same file system, so
+    # moving an original there is a cheap atomic rename rather than a copy.
+    parent = os.path.dirname(path.rstrip(os.sep)) or os.sep
+    values.setdefault("done", os.path.join(parent, "done"))
+    values.setdefault("failed", os.path.join(parent, "failed"))
+    values["name"] = name
+    inbox = InboxSettings(**values)
+    _check_inbox_folders(inbox, label, file)
+    return inbox
+
+
+def _inside(child: str, parent: str) -> bool:
+    return child == parent or child.startswith(parent.rstrip(os.sep) + os.sep)
+
+
+def _check_inbox_folders(inbox: InboxSettings, label: str, file: str | None) -> None:
+    for key in ("outbox", "done", "failed"):
+        target = getattr(inbox, key)
+        if target == inbox.path:
+            raise ConfigError(f"{label} ({inbox.name}): '{key}' must be a different folder than 'path'", path=file)
+        if _inside(inbox.path, target):
+            raise ConfigError(
+                f"{label} ({inbox.name}): the inbox {inbox.path} lies inside '{key}' {target}; use separate folders",
+                path=file,
+            )
+    if inbox.done == inbox.failed and inbox.on_success == "move":
+        raise ConfigError(f"{label} ({inbox.name}): 'done' and 'failed' must be different folders", path=file)
+
+
+# --- web exposure (added for the web interface, issue 4) ---------------------------------------------
+
+
+def is_loopback(host: str) -> bool:
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name may resolve to any address: treat it as reachable from outside
+
+
+def check_web_exposure(web: WebSettings, *, auth_explicit: bool, file: str | None) -> None:
+    """Documents are not served to the network without a token, unless the configuration says so in words."""
+    if web.enabled and web.auth == "none" and not auth_explicit and not is_loopback(web.host):
+        raise ConfigError(
+            f"[web] host {web.host!r} accepts connections from other machines, but the web interface has no "
+            'authentication; set [web] auth = "token" and a [web] token (or OCRD_WEB__TOKEN), or write '
+            '[web] auth = "none" (or OCRD_WEB__AUTH=none) if a reverse proxy or firewall protects it',
+            path=file,
+        )
+
+
+def build_config(layers: _Layers, env: Mapping[str, str], origin: str, file: str | None) -> Config:
+    sections = {name: _convert(values, SECTIONS[name]) for name, values in layers.sections.items()}
+    daemon = DaemonSettings(**sections["daemon"])
+    if not daemon.data_dir:
+        daemon = dataclasses.replace(daemon, data_dir=default_data_dir(env))
+    if daemon.stale_claim_after <= daemon.job_timeout:
+        source = layers.sections["daemon"].get("stale_claim_after") or layers.sections["daemon"].get("job_timeout")
+        message = (
+            f"stale_claim_after ({daemon.stale_claim_after:g} s) must be longer than job_timeout "
+            f"({daemon.job_timeout:g} s), or a slow file on another host would be taken over while it runs"
+        )
+        raise source.origin.error(message) if source else ConfigError(message)
+    engine = EngineSettings(**sections["engine"], limits=Limits(**sections["engine.limits"]))
+    web = WebSettings(**sections["web"])
+    if web.auth == "token" and not web.token:
+        raise ConfigError("[web] auth = 'token' needs [web] token (or OCRD_WEB__TOKEN)", path=file)
+    check_web_exposure(web, auth_explicit="auth" in layers.sections["web"], file=file)
+    shared = sections["inbox_defaults"]
+    entries = layers.inboxes
+    if not entries:
+        data = daemon.data_dir
+        base = Origin("built-in default inbox")
+        entries = [{"name": Value("inbox", base), "path": Value(os.path.join(data, "inbox"), base)}]
+        shared = {
+            "outbox": os.path.join(data, "outbox"),
+            "done": os.path.join(data, "done"),
+            "failed": os.path.join(data, "failed"),
+            **shared,
+        }
+    names: set[str] = set()
+    inboxes = tuple(_build_inbox(entry, shared, n, names, file) for n, entry in enumerate(entries, start=1))
+    for inbox in inboxes:
+        for other in inboxes:
+            if other is not inbox and _inside(inbox.path, other.path):
+                raise ConfigError(
+                    f"inbox {inbox.name!r} ({inbox.path}) is the same as or inside inbox {other.name!r}; "
+                    "each file must belong to exactly one inbox",
+                    path=file,
+                )
+    return Config(daemon=daemon, engine=engine, web=web, inboxes=inboxes, origin=origin)
+
+
+def find_config_file(
+    explicit: str | os.PathLike[str] | None, env: Mapping[str, str], *, search: bool = True
+) -> Path | None:
+    """--config, else $OCRD_CONFIG, else the first existing SEARCH_PATHS entry, else None (defaults)."""
+    if explicit:
+        return Path(explicit)
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV])
+    if not search:
+        return None
+    for candidate in SEARCH_PATHS:
+        if candidate.startswith("$XDG_CONFIG_HOME") and not env.get("XDG_CONFIG_HOME"):
+            continue
+        path = Path(os.path.expanduser(candidate.replace("$XDG_CONFIG_HOME", env.get("XDG_CONFIG_HOME", ""))))
+        if path.is_file():
+            return path
+    return None
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    cli: CliOverrides | None = None,
+    search: bool = True,
+) -> Config:
+    """Load and validate; raises ConfigError/UsageError naming the key and where it came from.
+
+    ``search=False`` skips the well-known locations (tests, and `ocrd run --inbox` scripts that
+    must not pick up a system-wide file by accident are better served by --config /dev/null).
+    """
+    env = os.environ if env is None else env
+    file_path = find_config_file(path, env, search=search)
+    layers = _Layers.empty()
+    origin = "built-in defaults"
+    if file_path is not None:
+        _add_file_layer(layers, read_toml(file_path), file_path)
+        origin = str(file_path)
+    _add_env_layer(layers, env)
+    if cli is not None:
+        _add_cli_layer(layers, cli)
+    return build_config(layers, env, origin, str(file_path) if file_path else None)
+
+
+def describe(config: Config) -> str:
+    """The effective settings, as check-config prints them."""
+    from ocrd.config import effective_threads, effective_workers
+
+    lines = [f"configuration: {config.origin}"]
+    d = config.daemon
+    lines.append(
+        f"workers: {effective_workers(d)} x {effective_threads(d)} thread(s); "
+        f"job timeout {d.job_timeout:g} s; "
+        f"max attempts {d.max_attempts}; rescan every {d.rescan_interval:g} s"
+    )
+    web = config.web
+    lines.append(f"web: {'http://' + web.host + ':' + str(web.port) if web.enabled else 'off'} (auth: {web.auth})")
+    for inbox in config.inboxes:
+        lines.append(
+            f"inbox {inbox.name!r}: {inbox.path} -> {inbox.outbox} (done: "
+            f"{inbox.done if inbox.on_success == 'move' else inbox.on_success}, failed: {inbox.failed}, "
+            f"watch: {inbox.watch}, settle {inbox.settle:g} s, patterns: {' '.join(inbox.patterns)}"
+            f"{', recursive' if inbox.recursive else ''}{', dedupe' if inbox.dedupe else ''})"
+        )
+    return "\n".join(lines)
+
+
+__all__ = [
+    "DEFAULT_PATTERNS",
+    "CliOverrides",
+    "describe",
+    "find_config_file",
+    "load_config",
+    "parse_web_address",
+]

@@ -1,0 +1,212 @@
+"""File operations that survive a crash at any instant and never overwrite an earlier file.
+
+Every final name is created with ``os.link`` from a fully written, fsynced temporary file in the
+same folder: ``link`` fails with EEXIST instead of replacing, so two writers (or two daemons on one
+share) can never clobber each other, and a reader never sees a half-written file. File systems
+without hard links (some SMB/FUSE mounts) fall back to "check, then rename", which is atomic
+but leaves a tiny window for a simultaneous writer of the very same name.
+
+Numbered names for collisions: ``a.pdf``, ``a.2.pdf``, ``a.3.pdf`` ...
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+TEMP_SUFFIX = ".ocrd-tmp"
+# link() is not available here; fall back to rename after an existence check.
+_NO_HARDLINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS, errno.EACCES}
+
+
+def fsync_dir(path: str | os.PathLike[str]) -> None:
+    """Make a rename/link/unlink in ``path`` durable (some network file systems cannot; that is fine)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.EBADF, errno.ENOTSUP):
+            raise
+    finally:
+        os.close(fd)
+
+
+def write_temp(folder: Path, data: bytes, hint: str = "file") -> Path:
+    """Write ``data`` to a new hidden temporary file in ``folder`` and fsync it."""
+    fd, name = tempfile.mkstemp(dir=folder, prefix=f".{hint[:40]}.", suffix=TEMP_SUFFIX)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        _unlink_quietly(Path(name))
+        raise
+    return Path(name)
+
+
+def write_replace(path: Path, data: bytes) -> None:
+    """Atomically replace ``path`` (for our own bookkeeping files, never for results)."""
+    temp = write_temp(path.parent, data, path.name)
+    try:
+        os.replace(temp, path)
+    except BaseException:
+        _unlink_quietly(temp)
+        raise
+    fsync_dir(path.parent)
+
+
+def link_new(source: Path, target: Path) -> bool:
+    """Give ``source``'s inode the name ``target`` unless that name exists; True on success.
+
+    ``source`` keeps its name too; the caller unlinks it.
+    """
+    try:
+        os.link(source, target)
+        return True
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        if exc.errno not in _NO_HARDLINKS:
+            raise
+    if os.path.lexists(target):
+        return False
+    # Without hard links the source name disappears here, so callers must not rely on it afterwards.
+    os.rename(source, target)
+    return True
+
+
+def numbered(name: str, number: int) -> str:
+    """``a.pdf`` (1), ``a.2.pdf`` (2), ``a.3.pdf`` ...: the number goes before the last suffix."""
+    if number <= 1:
+        return name
+    stem, ext = os.path.splitext(name)
+    return f"{stem}.{number}{ext}"
+
+
+def candidate_names(name: str, start: int = 1) -> Iterator[tuple[int, str]]:
+    number = start
+    while True:
+        yield number, numbered(name, number)
+        number += 1
+
+
+def place_group(
+    folder: Path,
+    files: Mapping[str, bytes],
+    *,
+    plan: Callable[[dict[str, Path]], None] | None = None,
+) -> dict[str, Path]:
+    """Write a group of files that belong together (``a.txt`` + ``a.json``) under one free number.
+
+    ``files`` maps final names for number 1 (e.g. ``{"a.txt": ..., "a.json": ...}``) to contents.
+    All are written and fsynced first; ``plan`` is called with the chosen paths before any becomes
+    visible (so a crash can be cleaned up); they are then linked in the given order - put the file
+    whose presence means "complete" last. Returns final name -> placed path.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    temps = {name: write_temp(folder, data, name) for name, data in files.items()}
+    try:
+        number = 1
+        while True:
+            chosen = {name: folder / numbered(name, number) for name in files}
+            if any(os.path.lexists(path) for path in chosen.values()):
+                number += 1
+                continue
+            if plan is not None:
+                plan(chosen)
+            placed: list[Path] = []
+            for name, path in chosen.items():
+                if not link_new(temps[name], path):
+                    break
+                placed.append(path)
+            else:
+                fsync_dir(folder)
+                return chosen
+            # Someone took one of the names between the check and the link: undo ours, try the next number.
+            for path in placed:
+                _unlink_quietly(path)
+            number += 1
+    finally:
+        for temp in temps.values():
+            _unlink_quietly(temp)
+
+
+def move_file(
+    source: Path,
+    folder: Path,
+    name: str,
+    *,
+    plan: Callable[[Path], None] | None = None,
+) -> Path:
+    """Move ``source`` into ``folder`` under ``name`` (or the next free number); durable; never overwrites.
+
+    Same file system: link + unlink (atomic). Another file system: copy to a temporary file there,
+    fsync, link, then unlink the source. ``plan`` is called with the target before it is attempted.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    for _number, candidate in candidate_names(name):
+        target = folder / candidate
+        if os.path.lexists(target):
+            continue
+        if plan is not None:
+            plan(target)
+        try:
+            placed = link_new(source, target)
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+            placed = _copy_then_link(source, target)
+        if not placed:
+            continue
+        fsync_dir(folder)
+        if os.path.lexists(source):
+            os.unlink(source)
+            fsync_dir(source.parent)
+        return target
+    raise AssertionError("unreachable")  # pragma: no cover - candidate_names is endless
+
+
+def _copy_then_link(source: Path, target: Path) -> bool:
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name[:40]}.", suffix=TEMP_SUFFIX)
+    temp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out, source.open("rb") as src:
+            shutil.copyfileobj(src, out, 1024 * 1024)
+            out.flush()
+            os.fsync(out.fileno())
+        shutil.copystat(source, temp)
+        return link_new(temp, target)
+    finally:
+        _unlink_quietly(temp)
+
+
+def same_content(first: Path, second: Path) -> bool:
+    """True if both names hold the same bytes (cheap when they are one inode)."""
+    try:
+        if os.path.samefile(first, second):
+            return True
+        if first.stat().st_size != second.stat().st_size:
+            return False
+        with first.open("rb") as a, second.open("rb") as b:
+            while True:
+                block_a, block_b = a.read(1 << 20), b.read(1 << 20)
+                if block_a != block_b:
+                    return False
+                if not block_a:
+                    return True
+    except OSError:
+        return False
+
+
+def _unlink_quietly(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)

@@ -1,0 +1,80 @@
+"""Prometheus metrics of one daemon, in a registry the daemon owns.
+
+Nothing is defined at import time: each ``DaemonMetrics`` creates its own ``CollectorRegistry``
+(tests build a fresh one each; two supervisors in one process never collide). Only the
+supervisor process updates them; workers send their timings back with each result. No file
+names in labels: label values are inbox names, outcomes and stage names, all bounded sets.
+"""
+
+from __future__ import annotations
+
+import platform
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from ocrd import __version__
+
+# A small page takes well under a second, a 200-page scan several minutes.
+DURATION_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800)
+STAGE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300)
+
+
+class DaemonMetrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.jobs = Counter(
+            "ocrd_jobs", "Files finished, by inbox and outcome (ok, failed, reused)", ["inbox", "outcome"], registry=r
+        )
+        self.pages = Counter("ocrd_pages", "Pages read", ["inbox"], registry=r)
+        self.job_duration = Histogram(
+            "ocrd_job_duration_seconds",
+            "Time from claiming a file until its results (or failure) were durable",
+            ["inbox"],
+            buckets=DURATION_BUCKETS,
+            registry=r,
+        )
+        self.stage_duration = Histogram(
+            "ocrd_stage_duration_seconds",
+            "Engine time per stage and file (load, preprocess, detect, recognize, ...)",
+            ["stage"],
+            buckets=STAGE_BUCKETS,
+            registry=r,
+        )
+        self.queue_depth = Gauge(
+            "ocrd_queue_depth", "Files waiting: in the inbox or claimed but not yet on a worker", ["inbox"], registry=r
+        )
+        self.workers = Gauge("ocrd_workers", "Worker processes", registry=r)
+        self.workers_busy = Gauge("ocrd_workers_busy", "Worker processes reading a file right now", registry=r)
+        self.worker_restarts = Counter(
+            "ocrd_worker_restarts", "Workers replaced, by reason (crash, timeout)", ["reason"], registry=r
+        )
+        self.retries = Counter(
+            "ocrd_retries",
+            "Temporary problems (disk full, share gone, permission) that will be retried",
+            ["inbox", "stage"],
+            registry=r,
+        )
+        self.last_success = Gauge(
+            "ocrd_last_success_timestamp_seconds", "When a file of this inbox last succeeded", ["inbox"], registry=r
+        )
+        self.inbox_available = Gauge(
+            "ocrd_inbox_available", "1 if the inbox folder can be read and claimed from", ["inbox"], registry=r
+        )
+        self.build_info = Gauge(
+            "ocrd_build_info", "Always 1; labels name the running version", ["version", "python"], registry=r
+        )
+        self.build_info.labels(__version__, platform.python_version()).set(1)
+
+    def record_job(
+        self, inbox: str, outcome: str, seconds: float, stages_ms: dict[str, float], pages: int, finished_at: float
+    ) -> None:
+        self.jobs.labels(inbox, outcome).inc()
+        self.job_duration.labels(inbox).observe(seconds)
+        if pages:
+            self.pages.labels(inbox).inc(pages)
+        for stage, ms in stages_ms.items():
+            if stage != "total":
+                self.stage_duration.labels(stage).observe(ms / 1000)
+        if outcome in ("ok", "reused"):
+            self.last_success.labels(inbox).set(finished_at)

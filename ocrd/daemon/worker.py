@@ -1,0 +1,139 @@
+"""The worker process: load the engine once, then read files as the supervisor sends them.
+
+Runs in a process started with the "spawn" method (onnxruntime's threads and fork do not mix).
+It talks to the supervisor over one pipe:
+
+    supervisor -> worker   ("job", job_id, path, source, overrides)   |   ("stop",)
+    worker -> supervisor   ("ready", pid, load_seconds)  |  ("fatal", error)
+                           ("done", job_id, Document, seconds)  |  ("error", job_id, error, seconds)
+
+It never touches the inbox, the outbox or metrics: results go back to the supervisor, which
+writes them. It dies with the supervisor (PR_SET_PDEATHSIG) so a killed daemon leaves no
+orphans still burning CPU.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import dataclasses
+import importlib
+import os
+import signal
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ocrd.config import EngineSettings
+from ocrd.daemon.errors import describe_error, error_info
+from ocrd.errors import OcrdError, TransientError
+
+DEFAULT_FACTORY = "ocrd.daemon.worker:build_pipeline"
+_PR_SET_PDEATHSIG = 1
+
+
+def build_pipeline(settings: EngineSettings) -> Any:
+    """The production engine factory."""
+    from ocrd.engine.pipeline import OcrPipeline
+
+    return OcrPipeline(settings)
+
+
+def warm_up(pipeline: Any) -> None:
+    """Pay one-time costs before reporting ready, not on the first user's file.
+
+    The document loaders import PyMuPDF lazily (~1 s), and onnxruntime's first inference
+    allocates and tunes (~1 s); a tiny synthetic line pays both.
+    """
+    with contextlib.suppress(ImportError):
+        import ocrd.documents  # noqa: F401
+    if hasattr(pipeline, "warm_up"):
+        pipeline.warm_up()
+        return
+    if hasattr(pipeline, "read_image"):
+        import cv2
+        import numpy as np
+
+        image = np.full((64, 360, 3), 255, np.uint8)
+        cv2.putText(image, "Warm up 2024", (10, 44), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (0, 0, 0), 2)
+        pipeline.read_image(image)
+
+
+def resolve(factory: str) -> Callable[[EngineSettings], Any]:
+    module, _, name = factory.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _limit_threads(threads: int) -> None:
+    # Math libraries read these when first imported; onnxruntime gets the count via EngineSettings.
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = str(max(1, threads))
+
+
+def run(conn: Any, settings: EngineSettings, factory: str, parent_pid: int) -> None:
+    """Process entry point."""
+    _die_with_parent(parent_pid)
+    # Ctrl-C in a terminal reaches the whole process group; the supervisor decides when workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _limit_threads(settings.threads)
+    started = time.perf_counter()
+    try:
+        build = resolve(factory)
+        default = build(settings)
+        warm_up(default)
+    except BaseException as exc:  # report why the engine cannot start, then exit
+        conn.send(("fatal", describe_error(exc)))
+        return
+    with contextlib.suppress(ImportError):
+        import cv2
+
+        cv2.setNumThreads(max(1, settings.threads))
+    pipelines: dict[tuple[tuple[str, Any], ...], Any] = {(): default}
+    conn.send(("ready", os.getpid(), time.perf_counter() - started))
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message[0] == "stop":
+            return
+        _, job_id, path, source, overrides = message
+        began = time.perf_counter()
+        try:
+            key = tuple(sorted(overrides.items()))
+            pipeline = pipelines.get(key)
+            if pipeline is None:
+                pipeline = pipelines[key] = build(dataclasses.replace(settings, **overrides))
+                warm_up(pipeline)
+            document = pipeline.run_path(path, source=source)
+            reply: tuple[Any, ...] = ("done", job_id, document, time.perf_counter() - began)
+        except MemoryError:
+            reply = ("error", job_id, _memory_error(), time.perf_counter() - began)
+        except OSError as exc:  # the claimed file became unreadable (share gone): not the file's fault
+            error = TransientError(f"cannot read the file: {exc.strerror or exc}", path=source)
+            reply = ("error", job_id, describe_error(error), time.perf_counter() - began)
+        except Exception as exc:
+            info = describe_error(exc)
+            if not isinstance(exc, OcrdError):
+                info["message"] = f"unexpected {type(exc).__name__} while reading {source}: {exc}"
+            reply = ("error", job_id, info, time.perf_counter() - began)
+        if reply[0] == "error" and path != source:
+            # Messages name the file as the user knows it, not its hidden claimed location.
+            reply[2]["message"] = reply[2]["message"].replace(str(path), source)
+        conn.send(reply)
+
+
+def _memory_error() -> dict[str, Any]:
+    return error_info(
+        "LimitExceededError",
+        "limit",
+        "not enough memory to read this file; lower [engine.limits] max_pixels or give the service more memory",
+    )

@@ -1,0 +1,41 @@
+"""POST /ocr: one file in, its lines out, in the shape existing clients of hosted OCR parse.
+
+    {"code": 0, "msg": "success", "data": [{"text": "...", "confidence": 0.96, "box": [...], "page": 0}, ...]}
+
+The upload is a job for the daemon's worker pool like any inbox file; the request waits for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from typing import Any
+
+from aiohttp import web
+
+from ocrd.errors import OcrdError
+from ocrd.result import Document
+from ocrd.web.context import context_of
+from ocrd.web.replies import fail, failure_for, ok
+from ocrd.web.uploads import receive_upload
+
+
+def lines_of(document: Document) -> list[dict[str, Any]]:
+    """Every line in reading order, page after page; ``page`` is the 0-based page index."""
+    return [{**line.to_dict(), "page": page.index} for page in document.pages for line in page.lines]
+
+
+async def ocr(request: web.Request) -> web.StreamResponse:
+    context = context_of(request)
+    with context.admission():
+        _, folder = await asyncio.to_thread(context.store.new_folder, "ocr")
+        name = "upload"
+        try:
+            upload = await receive_upload(request, folder, context.max_upload_bytes)
+            name = upload.name
+            document = await context.supervisor.submit_file(upload.path, lang=upload.lang, source=upload.name)
+        except OcrdError as error:
+            return fail(failure_for(error), context.scrub(error.message, folder, name))
+        finally:
+            await asyncio.to_thread(shutil.rmtree, folder, True)
+    return ok(lines_of(document))

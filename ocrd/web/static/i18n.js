@@ -1,0 +1,331 @@
+// UI text in Chinese and English. The language follows the browser (navigator.languages);
+// a choice made with the language button is remembered in localStorage.
+
+const TEXT = {
+  en: {
+    "app.name": "ocrd",
+    "nav.status": "Status",
+    "nav.upload": "Upload",
+    "nav.api": "API",
+    "nav.logout": "Sign out",
+    "lang.switch": "中文",
+    "lang.switchTitle": "切换到中文",
+
+    "upload.title": "Recognise text",
+    "upload.lead": "Images and PDFs are read on this server; nothing leaves it.",
+    "upload.drop": "Drop images or PDFs here",
+    "upload.or": "or",
+    "upload.choose": "Choose files",
+    "upload.paste": "You can also paste an image (Ctrl+V).",
+    "upload.formats": "JPG, PNG, TIFF, BMP, WebP, PDF · up to {size} each",
+    "upload.ocrLang": "Document language",
+    "upload.lang.zh": "Chinese + English",
+    "upload.lang.en": "English only",
+    "upload.showBoxes": "Show line boxes",
+    "upload.clear": "Clear finished",
+    "upload.empty": "Results appear here. Several files at once are fine.",
+
+    "job.queued": "Waiting to upload",
+    "job.uploading": "Uploading {percent}%",
+    "job.waiting": "In the queue",
+    "job.reading": "Reading…",
+    "job.done": "{pages} page(s), {lines} line(s) · {seconds} s",
+    "job.failed": "Failed",
+    "job.busyRetry": "The server is busy; retrying in {seconds} s",
+    "job.copy": "Copy text",
+    "job.copied": "Copied",
+    "job.copyFailed": "Copying is blocked by the browser; select the text instead",
+    "job.txt": "Download TXT",
+    "job.json": "Download JSON",
+    "job.remove": "Remove",
+    "job.page": "Page {n} of {count}",
+    "job.noText": "No text found on this page.",
+    "job.morePages": "Show all {count} pages",
+    "job.textLayer": "text layer",
+    "job.lowConfidence": "uncertain",
+    "job.signIn": "Sign in",
+
+    "error.40001": "The request was not understood.",
+    "error.40002": "The file is empty.",
+    "error.40003": "The file is damaged or incomplete.",
+    "error.40004": "The PDF is protected by a password. Save a copy without the password and try again.",
+    "error.40005": "The file cannot be read.",
+    "error.40100": "Please sign in first.",
+    "error.40400": "The result is no longer available. Upload the file again.",
+    "error.41300": "The file is too large.",
+    "error.41301": "The document has too many pages or pixels for this server.",
+    "error.41302": "Reading took too long. Try splitting the document into smaller files.",
+    "error.41500": "This type of file is not supported. Use JPG, PNG, TIFF, BMP, WebP or PDF.",
+    "error.50000": "Something went wrong on the server.",
+    "error.50001": "The OCR worker stopped while reading this file.",
+    "error.50002": "The OCR models cannot be used. Tell the administrator.",
+    "error.50300": "The server is busy.",
+    "error.50301": "The service is starting or shutting down. Try again shortly.",
+    "error.50302": "A temporary problem on the server. Try again shortly.",
+    "error.network": "The server cannot be reached.",
+    "error.tooLargeLocal": "The file is larger than the limit of {size}.",
+    "error.details": "Details",
+
+    "status.title": "Service status",
+    "status.updated": "Updated {time}",
+    "status.unreachable": "The service cannot be reached; retrying…",
+    "status.ready": "Ready",
+    "status.notReady": "Not ready",
+    "status.stopping": "Stopping",
+    "status.version": "Version",
+    "status.models": "Models",
+    "status.node": "Host",
+    "status.uptime": "Up for",
+    "status.workers": "Workers",
+    "status.busy": "busy",
+    "status.idle": "idle",
+    "status.restarts": "restarts",
+    "status.lastHour": "Last hour",
+    "status.done": "done",
+    "status.failed": "failed",
+    "status.uploadsWaiting": "uploads waiting",
+    "status.inboxes": "Inboxes",
+    "status.noInboxes": "No inboxes are configured.",
+    "status.inbox": "Inbox",
+    "status.folder": "Folder",
+    "status.watch": "Watching",
+    "status.queue": "Queued",
+    "status.inProgress": "Reading",
+    "status.doneHour": "Done (1 h)",
+    "status.failedHour": "Failed (1 h)",
+    "status.available": "available",
+    "status.unavailable": "unreachable",
+    "status.paused": "paused",
+    "status.recent": "Recent results",
+    "status.noRecent": "Nothing read yet.",
+    "status.failures": "Recent failures",
+    "status.noFailures": "No failures.",
+    "status.when": "When",
+    "status.file": "File",
+    "status.pages": "Pages",
+    "status.seconds": "Seconds",
+    "status.outcome": "Result",
+    "status.error": "Error",
+    "status.outcome.ok": "done",
+    "status.outcome.reused": "reused",
+    "status.outcome.failed": "failed",
+
+    "login.title": "Sign in",
+    "login.lead": "This server needs an access token. Ask the administrator for it.",
+    "login.token": "Access token",
+    "login.submit": "Sign in",
+    "login.wrong": "That token is not right.",
+  },
+  zh: {
+    "app.name": "ocrd",
+    "nav.status": "状态",
+    "nav.upload": "上传识别",
+    "nav.api": "API",
+    "nav.logout": "退出",
+    "lang.switch": "English",
+    "lang.switchTitle": "Switch to English",
+
+    "upload.title": "文字识别",
+    "upload.lead": "图片和 PDF 在本服务器上识别，不会传到外部。",
+    "upload.drop": "把图片或 PDF 拖到这里",
+    "upload.or": "或",
+    "upload.choose": "选择文件",
+    "upload.paste": "也可以直接粘贴图片（Ctrl+V）。",
+    "upload.formats": "JPG、PNG、TIFF、BMP、WebP、PDF · 每个文件不超过 {size}",
+    "upload.ocrLang": "文档语言",
+    "upload.lang.zh": "中文 + 英文",
+    "upload.lang.en": "仅英文",
+    "upload.showBoxes": "显示文字框",
+    "upload.clear": "清除已完成",
+    "upload.empty": "识别结果显示在这里，可以一次上传多个文件。",
+
+    "job.queued": "等待上传",
+    "job.uploading": "上传中 {percent}%",
+    "job.waiting": "排队中",
+    "job.reading": "识别中…",
+    "job.done": "{pages} 页，{lines} 行 · {seconds} 秒",
+    "job.failed": "失败",
+    "job.busyRetry": "服务器繁忙，{seconds} 秒后重试",
+    "job.copy": "复制文字",
+    "job.copied": "已复制",
+    "job.copyFailed": "浏览器不允许复制，请手动选择文字",
+    "job.txt": "下载 TXT",
+    "job.json": "下载 JSON",
+    "job.remove": "移除",
+    "job.page": "第 {n} 页，共 {count} 页",
+    "job.noText": "这一页没有识别到文字。",
+    "job.morePages": "显示全部 {count} 页",
+    "job.textLayer": "文本层",
+    "job.lowConfidence": "不确定",
+    "job.signIn": "登录",
+
+    "error.40001": "请求格式不正确。",
+    "error.40002": "文件是空的。",
+    "error.40003": "文件已损坏或不完整。",
+    "error.40004": "PDF 设有密码。请另存一份无密码的副本再上传。",
+    "error.40005": "无法读取该文件。",
+    "error.40100": "请先登录。",
+    "error.40400": "结果已过期，请重新上传文件。",
+    "error.41300": "文件太大。",
+    "error.41301": "文档的页数或像素超出了服务器的限制。",
+    "error.41302": "识别时间过长，请把文档拆分成较小的文件。",
+    "error.41500": "不支持此文件类型，请使用 JPG、PNG、TIFF、BMP、WebP 或 PDF。",
+    "error.50000": "服务器出错了。",
+    "error.50001": "识别进程在处理此文件时意外停止。",
+    "error.50002": "识别模型不可用，请联系管理员。",
+    "error.50300": "服务器繁忙。",
+    "error.50301": "服务正在启动或停止，请稍后再试。",
+    "error.50302": "服务器出现临时问题，请稍后再试。",
+    "error.network": "无法连接服务器。",
+    "error.tooLargeLocal": "文件超过了 {size} 的限制。",
+    "error.details": "详细信息",
+
+    "status.title": "服务状态",
+    "status.updated": "更新于 {time}",
+    "status.unreachable": "无法连接服务，正在重试…",
+    "status.ready": "就绪",
+    "status.notReady": "未就绪",
+    "status.stopping": "正在停止",
+    "status.version": "版本",
+    "status.models": "模型",
+    "status.node": "主机",
+    "status.uptime": "已运行",
+    "status.workers": "工作进程",
+    "status.busy": "忙碌",
+    "status.idle": "空闲",
+    "status.restarts": "重启",
+    "status.lastHour": "最近一小时",
+    "status.done": "完成",
+    "status.failed": "失败",
+    "status.uploadsWaiting": "个上传在排队",
+    "status.inboxes": "收件文件夹",
+    "status.noInboxes": "没有配置收件文件夹。",
+    "status.inbox": "名称",
+    "status.folder": "文件夹",
+    "status.watch": "监视方式",
+    "status.queue": "排队",
+    "status.inProgress": "识别中",
+    "status.doneHour": "完成（1 小时）",
+    "status.failedHour": "失败（1 小时）",
+    "status.available": "可用",
+    "status.unavailable": "无法访问",
+    "status.paused": "已暂停",
+    "status.recent": "最近的结果",
+    "status.noRecent": "还没有处理过文件。",
+    "status.failures": "最近的失败",
+    "status.noFailures": "没有失败。",
+    "status.when": "时间",
+    "status.file": "文件",
+    "status.pages": "页数",
+    "status.seconds": "秒",
+    "status.outcome": "结果",
+    "status.error": "错误",
+    "status.outcome.ok": "完成",
+    "status.outcome.reused": "复用",
+    "status.outcome.failed": "失败",
+
+    "login.title": "登录",
+    "login.lead": "此服务器需要访问令牌，请向管理员索取。",
+    "login.token": "访问令牌",
+    "login.submit": "登录",
+    "login.wrong": "令牌不正确。",
+  },
+};
+
+const STORE_KEY = "ocrd.ui-language";
+
+function browserLanguage() {
+  const wanted = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || "en"];
+  for (const tag of wanted) {
+    const lower = String(tag).toLowerCase();
+    if (lower.startsWith("zh")) return "zh";
+    if (lower.startsWith("en")) return "en";
+  }
+  return "en";
+}
+
+let current = (() => {
+  try {
+    const saved = localStorage.getItem(STORE_KEY);
+    if (saved === "zh" || saved === "en") return saved;
+  } catch (_) {
+    /* storage blocked: follow the browser */
+  }
+  return browserLanguage();
+})();
+
+export function language() {
+  return current;
+}
+
+export function t(key, values = {}) {
+  const text = (TEXT[current] && TEXT[current][key]) || TEXT.en[key] || key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => (name in values ? String(values[name]) : `{${name}}`));
+}
+
+export function has(key) {
+  return key in TEXT.en;
+}
+
+// Fill every element marked data-i18n (text) or data-i18n-title / data-i18n-placeholder.
+export function translatePage(root = document) {
+  document.documentElement.lang = current === "zh" ? "zh-CN" : "en";
+  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll("[data-i18n-title]")) el.title = t(el.dataset.i18nTitle);
+  for (const el of root.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
+}
+
+// The header's language button; onChange re-renders what scripts drew themselves.
+export function setupLanguageButton(onChange = () => {}) {
+  const button = document.getElementById("ui-language");
+  translatePage();
+  if (!button) return;
+  button.addEventListener("click", () => {
+    current = current === "zh" ? "en" : "zh";
+    try {
+      localStorage.setItem(STORE_KEY, current);
+    } catch (_) {
+      /* not remembered, still switched */
+    }
+    translatePage();
+    onChange();
+  });
+}
+
+export function formatBytes(bytes) {
+  const units = current === "zh" ? ["字节", "KB", "MB", "GB"] : ["bytes", "KB", "MB", "GB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${value} ${units[0]}` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+export function formatTime(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return date.toLocaleString(current === "zh" ? "zh-CN" : "en", {
+    month: "short",
+    day: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+  });
+}
+
+export function formatDuration(seconds) {
+  const s = Math.max(0, Math.round(seconds));
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (current === "zh") {
+    if (d) return `${d} 天 ${h} 小时`;
+    if (h) return `${h} 小时 ${m} 分`;
+    return m ? `${m} 分 ${s % 60} 秒` : `${s} 秒`;
+  }
+  if (d) return `${d} d ${h} h`;
+  if (h) return `${h} h ${m} min`;
+  return m ? `${m} min ${s % 60} s` : `${s} s`;
+}

@@ -1,0 +1,146 @@
+// The status page: reads /api/status every few seconds and redraws. Text goes in with
+// textContent only: file names and error messages are data, never markup.
+
+import { formatDuration, formatTime, setupLanguageButton, t } from "./i18n.js";
+
+const REFRESH_MS = 3000;
+let last = null;
+let lastAt = null;
+
+const $ = (id) => document.getElementById(id);
+
+function cell(text, cls) {
+  const td = document.createElement("td");
+  if (cls) td.className = cls;
+  td.textContent = text === undefined || text === null ? "" : String(text);
+  return td;
+}
+
+function badge(text, kind) {
+  const span = document.createElement("span");
+  span.className = `badge ${kind || ""}`;
+  span.textContent = text;
+  return span;
+}
+
+function row(...cells) {
+  const tr = document.createElement("tr");
+  tr.append(...cells);
+  return tr;
+}
+
+function emptyRow(columns, key) {
+  const td = cell(t(key), "muted");
+  td.colSpan = columns;
+  return row(td);
+}
+
+function outcomeBadge(outcome) {
+  const kind = outcome === "failed" ? "bad" : "ok";
+  return badge(t(`status.outcome.${outcome}`), kind);
+}
+
+function render() {
+  if (!last) return;
+  const s = last;
+  const state = $("state");
+  if (s.draining) {
+    state.className = "badge warn";
+    state.textContent = t("status.stopping");
+  } else {
+    state.className = s.ready ? "badge ok" : "badge bad";
+    state.textContent = s.ready ? t("status.ready") : t("status.notReady");
+  }
+  $("workers").textContent = `${s.workers.busy} / ${s.workers.total}`;
+  $("workers-sub").textContent =
+    `${s.workers.busy} ${t("status.busy")} · ${s.workers.idle} ${t("status.idle")} · ${s.workers.restarts} ${t("status.restarts")}`;
+  $("hour").textContent = `${s.last_hour.done}`;
+  $("hour-sub").textContent =
+    `${s.last_hour.done} ${t("status.done")} · ${s.last_hour.failed} ${t("status.failed")} · ${s.uploads.waiting} ${t("status.uploadsWaiting")}`;
+  $("version").textContent = s.version;
+  $("models").textContent = s.models;
+  $("node").textContent = `${s.node} (pid ${s.pid})`;
+  $("uptime").textContent = formatDuration(s.uptime_seconds);
+
+  const inboxes = $("inboxes");
+  inboxes.replaceChildren(
+    ...(s.inboxes.length
+      ? s.inboxes.map((inbox) => {
+          const name = cell(inbox.name);
+          name.append(" ");
+          if (!inbox.available) name.append(badge(t("status.unavailable"), "bad"));
+          else if (inbox.paused) name.append(badge(t("status.paused"), "warn"));
+          const folder = cell(inbox.path, "path");
+          if (inbox.paused) folder.title = inbox.paused;
+          return row(
+            name,
+            folder,
+            cell(`${inbox.watch}${inbox.filesystem ? ` (${inbox.filesystem})` : ""}`),
+            cell(inbox.queue_depth, "num"),
+            cell(inbox.in_progress, "num"),
+            cell(inbox.last_hour ? inbox.last_hour.done : "", "num"),
+            cell(inbox.last_hour ? inbox.last_hour.failed : "", "num"),
+          );
+        })
+      : [emptyRow(7, "status.noInboxes")]),
+  );
+
+  const recent = $("recent");
+  recent.replaceChildren(
+    ...(s.recent.length
+      ? s.recent.map((item) => {
+          const outcome = document.createElement("td");
+          outcome.append(outcomeBadge(item.outcome));
+          return row(
+            cell(formatTime(item.at)),
+            cell(item.inbox),
+            cell(item.source, "path"),
+            cell(item.pages, "num"),
+            cell(item.seconds, "num"),
+            outcome,
+          );
+        })
+      : [emptyRow(6, "status.noRecent")]),
+  );
+
+  const failures = $("failures");
+  failures.replaceChildren(
+    ...(s.recent_failures.length
+      ? s.recent_failures.map((item) => {
+          const error = item.error || {};
+          const words = cell(`${error.message || ""}`);
+          if (error.kind) words.prepend(badge(error.kind, "bad"), " ");
+          return row(cell(formatTime(item.at)), cell(item.inbox), cell(item.source, "path"), words);
+        })
+      : [emptyRow(4, "status.noFailures")]),
+  );
+  renderUpdated();
+}
+
+function renderUpdated() {
+  if (lastAt) $("updated").textContent = t("status.updated", { time: lastAt.toLocaleTimeString() });
+}
+
+async function refresh() {
+  try {
+    const response = await fetch("/api/status", { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (response.status === 401) {
+      window.location.href = `/login?next=${encodeURIComponent("/")}`;
+      return;
+    }
+    const body = await response.json();
+    if (body.code !== 0) throw new Error(body.msg);
+    last = body.data;
+    lastAt = new Date();
+    $("unreachable").classList.add("hidden");
+    $("logout").classList.toggle("hidden", last.auth !== "token");
+    render();
+    document.body.dataset.ready = "true";
+  } catch (_) {
+    $("unreachable").classList.remove("hidden");
+  }
+}
+
+setupLanguageButton(render);
+refresh();
+setInterval(refresh, REFRESH_MS);

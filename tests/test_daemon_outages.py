@@ -1,0 +1,183 @@
+"""Acceptance: the outbox becomes unwritable (read-only, full, unmounted) and comes back; files wait, then complete.
+
+The tests run as root in CI, and root ignores permission bits, so "read-only" is made real with
+``chattr +i`` (the immutable attribute stops root too) or, where that is unsupported, a read-only
+bind mount. Disk full is a tiny tmpfs filled to the brim; an unmounted share is a tmpfs that is
+unmounted and mounted again. A test skips (saying why) only when the machine forbids the tool.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.daemon_support import (
+    FAST_DAEMON,
+    Daemon,
+    Sample,
+    assert_exactly_once,
+    drop,
+    lines_for,
+    png_bytes,
+    sidecars,
+    text_pdf_bytes,
+    wait_until,
+    write_config,
+)
+
+pytestmark = pytest.mark.slow
+
+
+def run(*command: str) -> bool:
+    return subprocess.run(command, capture_output=True).returncode == 0
+
+
+def make_batch(workdir: Path) -> list[Sample]:
+    return [
+        Sample("scan-1.png", png_bytes(lines_for(1), workdir), lines_for(1)),
+        Sample("letter-2.pdf", text_pdf_bytes(lines_for(2)), lines_for(2)),
+        Sample("scan-3.png", png_bytes(lines_for(3), workdir), lines_for(3)),
+    ]
+
+
+def outage_round(
+    tmp_path: Path, folders: dict[str, Path], break_it: Callable[[], None], fix_it: Callable[[], None]
+) -> Daemon:
+    """Start a daemon, break the outbox, drop files, see them wait safely, fix it, see them complete."""
+    batch = make_batch(tmp_path / "generated")
+    config = write_config(
+        tmp_path / "ocrd.toml",
+        [
+            {
+                "path": folders["inbox"],
+                "outbox": folders["outbox"],
+                "done": folders["done"],
+                "failed": folders["failed"],
+                "settle": 0.3,
+            }
+        ],
+        daemon=FAST_DAEMON,
+        web={"enabled": False},
+    )
+    daemon = Daemon(["--config", str(config)], tmp_path / "daemon.log").start().wait_ready()
+    try:
+        break_it()
+        for sample in batch:
+            drop(folders["inbox"], sample)
+        wait_until(lambda: daemon.events("file-waiting"), timeout=60)
+        wait_until(
+            lambda: len(daemon.events("file-waiting")) >= 2 or len(daemon.events("inbox-paused")) >= 1, timeout=30
+        )
+        assert daemon.events("file") == [], "nothing finished while the outbox was unusable"
+        claimed = [
+            p for p in (folders["inbox"] / ".ocrd" / "processing").rglob("*") if p.is_file() and p.parent.name != ""
+        ]
+        originals = [p for p in claimed if p.name in {s.name for s in batch}]
+        inbox_left = [p for p in folders["inbox"].iterdir() if p.name != ".ocrd"]
+        assert len(originals) + len(inbox_left) == len(batch), "every original is still safe in the inbox"
+        assert not any(folders["done"].iterdir())
+        warning = daemon.events("file-waiting")[0]
+        assert warning["level"] == "warning" and "original stays safe" in warning["msg"]
+        fix_it()
+        wait_until(lambda: len(daemon.events("file")) >= len(batch), timeout=120, interval=0.2)
+    finally:
+        fix_it()
+        assert daemon.stop() == 0
+    assert_exactly_once(batch, folders["inbox"], folders["outbox"], folders["done"], folders["failed"])
+    assert set(sidecars(folders["outbox"])) == {sample.name for sample in batch}
+    return daemon
+
+
+def folders_for(tmp_path: Path, outbox: Path | None = None) -> dict[str, Path]:
+    folders = {name: tmp_path / name for name in ("inbox", "outbox", "done", "failed")}
+    if outbox is not None:
+        folders["outbox"] = outbox
+    folders["inbox"].mkdir()
+    return folders
+
+
+@contextmanager
+def read_only_switch(folder: Path) -> Iterator[tuple[Callable[[], None], Callable[[], None]]]:
+    """(make read-only, make writable) for ``folder``, in a way that binds root too."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if run("chattr", "+i", str(folder)) and run("chattr", "-i", str(folder)):
+        yield (lambda: run("chattr", "+i", str(folder)) or None), (lambda: run("chattr", "-i", str(folder)) or None)
+        run("chattr", "-i", str(folder))
+        return
+    if run("mount", "--bind", str(folder), str(folder)):
+        run("umount", str(folder))
+
+        def make_read_only() -> None:
+            run("mount", "--bind", str(folder), str(folder))
+            run("mount", "-o", "remount,bind,ro", str(folder))
+
+        def make_writable() -> None:
+            while run("umount", str(folder)):
+                pass
+
+        yield make_read_only, make_writable
+        make_writable()
+        return
+    pytest.skip("neither chattr +i nor a read-only bind mount is permitted on this machine")
+
+
+def test_read_only_outbox_then_writable_again(tmp_path: Path) -> None:
+    folders = folders_for(tmp_path)
+    with read_only_switch(folders["outbox"]) as (make_read_only, make_writable):
+        daemon = outage_round(tmp_path, folders, make_read_only, make_writable)
+    assert any("Operation not permitted" in e["msg"] or "Read-only" in e["msg"] for e in daemon.events("file-waiting"))
+    assert daemon.events("inbox-resumed"), "claiming resumed by itself"
+
+
+def tmpfs(folder: Path, size: str) -> bool:
+    folder.mkdir(parents=True, exist_ok=True)
+    return run("mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder))
+
+
+def test_full_disk_then_space_again(tmp_path: Path) -> None:
+    disk = tmp_path / "small-disk"
+    if not tmpfs(disk, "512k"):
+        pytest.skip("mounting a tmpfs is not permitted on this machine")
+    try:
+        folders = folders_for(tmp_path, outbox=disk / "outbox")
+        filler = disk / "filler.bin"
+
+        def fill() -> None:
+            with filler.open("wb") as handle:
+                try:
+                    while True:
+                        handle.write(b"\0" * 65536)
+                        handle.flush()
+                except OSError:
+                    pass
+
+        daemon = outage_round(tmp_path, folders, fill, lambda: filler.unlink(missing_ok=True))
+        assert any("No space left" in event["msg"] for event in daemon.events("file-waiting"))
+    finally:
+        run("umount", "-l", str(disk))
+
+
+def test_share_unmounted_then_back(tmp_path: Path) -> None:
+    share = tmp_path / "share"
+    if not tmpfs(share, "4m"):
+        pytest.skip("mounting a tmpfs is not permitted on this machine")
+    try:
+        folders = folders_for(tmp_path, outbox=share / "text")
+        state = {"mounted": True}
+
+        def unmount() -> None:
+            run("umount", str(share))
+            state["mounted"] = False
+
+        def mount_again() -> None:
+            if not state["mounted"]:
+                state["mounted"] = tmpfs(share, "4m")
+
+        daemon = outage_round(tmp_path, folders, unmount, mount_again)
+        assert any("unmounted" in event["msg"] for event in daemon.events("file-waiting"))
+    finally:
+        run("umount", "-l", str(share))

@@ -1,0 +1,192 @@
+"""The worker pool: real processes, real engine; a stuck worker is killed, a dead one replaced."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ocrd import samples
+from ocrd.config import EngineSettings
+from ocrd.daemon.pool import Outcome, WorkerPool
+from ocrd.errors import ModelError
+from tests.daemon_engines import BROKEN_FACTORY, FACTORY
+from tests.daemon_support import image_pdf_bytes, normalize
+
+ENGINE = EngineSettings(threads=1)
+
+
+@dataclass
+class Job:
+    id: int
+    path: str
+    source: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+
+class Harness:
+    """A pool plus a queue of its outcomes."""
+
+    def __init__(self, **options: Any) -> None:
+        self.outcomes: asyncio.Queue[tuple[Job, Outcome]] = asyncio.Queue()
+        options.setdefault("size", 1)
+        options.setdefault("settings", ENGINE)
+        options.setdefault("job_timeout", 120)
+        self.pool = WorkerPool(on_outcome=lambda job, outcome: self.outcomes.put_nowait((job, outcome)), **options)
+
+    async def run(self, job: Job, timeout: float = 120) -> Outcome:
+        assert await wait_for_idle(self.pool), "no idle worker"
+        assert self.pool.try_run(job)
+        done_job, outcome = await asyncio.wait_for(self.outcomes.get(), timeout)
+        assert done_job is job
+        return outcome
+
+
+async def wait_for_idle(pool: WorkerPool, timeout: float = 60) -> bool:
+    for _ in range(int(timeout / 0.05)):
+        if pool.idle:
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+def test_real_engine_reads_pages_and_reports_bad_files(tmp_path: Path) -> None:
+    page = samples.make_sample_page_png(tmp_path / "claimed-name.png", ["增值税发票 12345", "Invoice 2024"])
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(image_pdf_bytes([["x"]])[:300])
+
+    async def scenario() -> None:
+        harness = Harness()
+        await harness.pool.start()
+        try:
+            good = await harness.run(Job(1, str(page.path), "inbox/发票.png"))
+            assert good.kind == "done" and good.document is not None
+            assert good.document.source == "inbox/发票.png"
+            assert normalize("增值税发票 12345") in normalize(good.document.to_text())
+            assert good.document.timings_ms["total"] > 0 and good.seconds > 0
+            bad = await harness.run(Job(2, str(broken), "broken.pdf"))
+            assert bad.kind == "error" and bad.error is not None
+            assert bad.error["kind"] == "corrupt" and bad.error["retryable"] is False
+            assert str(tmp_path) not in bad.error["message"], "messages name the file as the user knows it"
+        finally:
+            await harness.pool.stop(5)
+
+    asyncio.run(scenario())
+
+
+def test_a_stuck_worker_is_killed_at_the_timeout_and_replaced(tmp_path: Path) -> None:
+    (tmp_path / "stuck.pdf").write_text("sleep 600")
+    (tmp_path / "next.pdf").write_text("hello")
+
+    async def scenario() -> None:
+        harness = Harness(job_timeout=1.0, factory=FACTORY)
+        await harness.pool.start()
+        try:
+            (first_pid,) = harness.pool.pids()
+            outcome = await harness.run(Job(1, str(tmp_path / "stuck.pdf"), "stuck.pdf"), timeout=30)
+            assert outcome.kind == "timeout" and outcome.seconds >= 1.0
+            after = await harness.run(Job(2, str(tmp_path / "next.pdf"), "next.pdf"))
+            assert after.kind == "done" and after.document is not None
+            assert f"pid={first_pid}" not in after.document.to_text(), "a new worker took over"
+            assert harness.pool.restarts == 1
+            with pytest.raises(ProcessLookupError):
+                os.kill(first_pid, 0)
+        finally:
+            await harness.pool.stop(5)
+
+    asyncio.run(scenario())
+
+
+def test_a_crashing_worker_is_reported_and_replaced(tmp_path: Path) -> None:
+    (tmp_path / "poison.tif").write_text("segfault")
+    (tmp_path / "fine.tif").write_text("fine")
+
+    async def scenario() -> None:
+        harness = Harness(factory=FACTORY)
+        await harness.pool.start()
+        try:
+            outcome = await harness.run(Job(1, str(tmp_path / "poison.tif"), "poison.tif"))
+            assert outcome.kind == "crash" and "SIGSEGV" in outcome.detail
+            fine = await harness.run(Job(2, str(tmp_path / "fine.tif"), "fine.tif"))
+            assert fine.kind == "done"
+        finally:
+            await harness.pool.stop(5)
+
+    asyncio.run(scenario())
+
+
+def test_kill_9_of_a_worker_running_the_real_engine(tmp_path: Path) -> None:
+    pages = [[f"第{n}页 长文档", f"Long document page {n}"] for n in range(1, 9)]
+    (tmp_path / "long.pdf").write_bytes(image_pdf_bytes(pages))
+
+    async def scenario() -> None:
+        harness = Harness()
+        await harness.pool.start()
+        try:
+            assert harness.pool.try_run(Job(1, str(tmp_path / "long.pdf"), "long.pdf"))
+            await asyncio.sleep(0.5)
+            (pid,) = harness.pool.busy_pids()
+            os.kill(pid, signal.SIGKILL)
+            _, outcome = await asyncio.wait_for(harness.outcomes.get(), 30)
+            assert outcome.kind == "crash" and "SIGKILL" in outcome.detail
+            assert await wait_for_idle(harness.pool), "a replacement worker loaded the engine"
+            assert pid not in harness.pool.pids()
+        finally:
+            await harness.pool.stop(5)
+
+    asyncio.run(scenario())
+
+
+def test_an_engine_that_cannot_load_stops_the_start_with_its_reason() -> None:
+    async def scenario() -> None:
+        harness = Harness(factory=BROKEN_FACTORY)
+        with pytest.raises(ModelError, match=r"det\.onnx is missing"):
+            await harness.pool.start(timeout=60)
+
+    asyncio.run(scenario())
+
+
+def test_stop_lets_a_job_finish_within_grace_and_stops_the_rest(tmp_path: Path) -> None:
+    (tmp_path / "quick.png").write_text("sleep 0.5")
+    (tmp_path / "slow.png").write_text("sleep 600")
+
+    async def scenario() -> None:
+        harness = Harness(size=2, factory=FACTORY)
+        await harness.pool.start()
+        assert harness.pool.try_run(Job(1, str(tmp_path / "quick.png"), "quick.png"))
+        assert harness.pool.try_run(Job(2, str(tmp_path / "slow.png"), "slow.png"))
+        await harness.pool.stop(3)
+        outcomes = {}
+        while not harness.outcomes.empty():
+            job, outcome = harness.outcomes.get_nowait()
+            outcomes[job.source] = outcome.kind
+        assert outcomes == {"quick.png": "done", "slow.png": "stopped"}
+        assert harness.pool.pids() == []
+
+    asyncio.run(scenario())
+
+
+def test_reconfigure_grows_the_pool_and_applies_new_settings(tmp_path: Path) -> None:
+    (tmp_path / "a.png").write_text("a")
+
+    async def scenario() -> None:
+        harness = Harness(factory=FACTORY)
+        await harness.pool.start()
+        try:
+            harness.pool.reconfigure(settings=EngineSettings(threads=1, lang="en"), size=2)
+            for _ in range(200):
+                if harness.pool.idle == 2:
+                    break
+                await asyncio.sleep(0.05)
+            assert harness.pool.total == 2 and harness.pool.idle == 2
+            outcome = await harness.run(Job(1, str(tmp_path / "a.png"), "a.png"))
+            assert outcome.document is not None and "lang=en" in outcome.document.to_text()
+        finally:
+            await harness.pool.stop(5)
+
+    asyncio.run(scenario())

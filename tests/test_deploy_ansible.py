@@ -1,0 +1,474 @@
+"""The Ansible role, for real: lint, offline install on this machine, a running daemon, idempotence.
+
+The example playbook deploy/ansible/site.yml is applied to localhost (connection local) with service
+management off (no systemd as PID 1 here), installing fully offline from a wheelhouse that
+deploy/wheelhouse.sh builds in the test. Everything the role writes goes below one temporary
+folder (install dir, /etc/ocrd, units), except the system user and group it creates, which are
+named ocrd-e2e so that a real ocrd installation is never touched, and removed afterwards.
+Then the installed `ocrd run` starts as that user with the rendered configuration, reads a generated
+document dropped into the rendered inbox, speaks the systemd notify protocol to a socket of ours,
+and serves /metrics, which the dashboard and alert rules are checked against.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from ocrd.samples import make_sample_page_png
+from tests.paths import REPO
+from tests.test_deploy_monitoring import (
+    REQUESTED_METRICS,
+    check_names,
+    dashboard_queries,
+    exported_names,
+    rule_queries,
+)
+from tests.textmatch import assert_lines_read
+
+ANSIBLE_DIR = REPO / "deploy" / "ansible"
+ARTIFACTS = REPO / "ci-artifacts" / "deploy"
+VENV_BIN = Path(sys.executable).parent
+USER = "ocrd-e2e"
+UID = GID = 61717
+WEB_TOKEN = "e2e-web-token-7c1f"
+SHARE_PASSWORD = "e2e-share-password-93ab"
+DOCUMENT_LINES = ["增值税普通发票 测试", "Invoice No. 20240315", "金额 ¥1,234.50"]
+
+# Building the wheelhouse, three playbook runs and a daemon: minutes, not the default 15 at most.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
+
+
+def tool(name: str) -> str:
+    path = VENV_BIN / name
+    if not path.exists():
+        pytest.fail(f"{name} is missing from {VENV_BIN}: pip install -e '.[test]' (it brings ansible-core, ansible-lint)")
+    return str(path)
+
+
+def tool_env() -> dict[str, str]:
+    env = {**os.environ, "PATH": f"{VENV_BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}"}
+    env["ANSIBLE_CONFIG"] = str(ANSIBLE_DIR / "ansible.cfg")
+    env["ANSIBLE_NOCOLOR"] = "1"
+    env["ANSIBLE_LOCAL_TEMP"] = env["ANSIBLE_REMOTE_TEMP"] = str(Path(tempfile.gettempdir()) / "ocrd-e2e-ansible")
+    return env
+
+
+# --- lint ------------------------------------------------------------------------------------------
+
+
+def test_ansible_lint_production_profile_passes() -> None:
+    result = subprocess.run(
+        [tool("ansible-lint"), "--profile", "production", "--offline"],
+        cwd=ANSIBLE_DIR,
+        env={**tool_env(), "NO_COLOR": "1"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "Profile 'production' was required, and it passed" in output
+
+
+# --- a real run ------------------------------------------------------------------------------------
+
+
+def target_python() -> str:
+    """A Python >= 3.11 with venv support that the service user can run (not one below /root)."""
+    for candidate in ("/usr/bin/python3", "/usr/bin/python3.13", "/usr/bin/python3.12", "/usr/bin/python3.11"):
+        probe = subprocess.run(
+            [candidate, "-c", "import sys, ensurepip; sys.exit(sys.version_info < (3, 11))"],
+            capture_output=True,
+            check=False,
+        ) if Path(candidate).exists() else None
+        if probe is not None and probe.returncode == 0:
+            return candidate
+    pytest.fail("no system Python >= 3.11 with venv: install the Debian packages python3 and python3-venv")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Playbook:
+    returncode: int
+    output: str
+    seconds: float
+
+    def recap(self) -> dict[str, int]:
+        match = re.search(r"localhost\s+:\s+(.*)", self.output)
+        assert match, self.output[-3000:]
+        return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", match.group(1))}
+
+    def handlers_notified(self) -> list[str]:
+        return re.findall(r"RUNNING HANDLER \[ocrd : ([^\]]+)\]", self.output)
+
+
+@dataclass
+class Deployment:
+    prefix: Path
+    variables: dict
+    runs: list[Playbook] = field(default_factory=list)
+    notifications: list[str] = field(default_factory=list)
+    daemon_exit: int | None = None
+    daemon_log: str = ""
+    metrics: str = ""
+    readyz: dict = field(default_factory=dict)
+    sidecar: dict = field(default_factory=dict)
+    sidecar_owner: int = -1
+    done_files: list[str] = field(default_factory=list)
+
+    @property
+    def config_file(self) -> Path:
+        return self.prefix / "etc" / "ocrd.toml"
+
+    def folder(self, name: str) -> Path:
+        return self.prefix / "srv" / name
+
+
+def run_playbook(deployment: Deployment, *options: str) -> Playbook:
+    vars_file = deployment.prefix / "vars.json"
+    vars_file.write_text(json.dumps(deployment.variables))
+    inventory = str(deployment.prefix / "inventory.yml")
+    started = time.monotonic()
+    result = subprocess.run(
+        [tool("ansible-playbook"), "-i", inventory, "site.yml", "-e", f"@{vars_file}", *options],
+        cwd=ANSIBLE_DIR,
+        env=tool_env(),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    playbook = Playbook(result.returncode, result.stdout + result.stderr, time.monotonic() - started)
+    deployment.runs.append(playbook)
+    log = f"# ansible-playbook {' '.join(options)}: exit {playbook.returncode} after {playbook.seconds:.0f} s\n"
+    (deployment.prefix / f"ansible-run-{len(deployment.runs)}.log").write_text(log + playbook.output)
+    if ARTIFACTS.parent.is_dir():  # CI keeps ci-artifacts/
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / f"ansible-run-{len(deployment.runs)}.log").write_text(log + playbook.output)
+    assert playbook.returncode == 0, playbook.output[-6000:]
+    return playbook
+
+
+class NotifySocket:
+    """The receiving end of $NOTIFY_SOCKET, as systemd holds it for a Type=notify service."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.socket.bind(str(path))
+        path.chmod(0o777)  # the service user must be able to send
+        self.messages: list[str] = []
+
+    def wait_for(self, field_: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.socket.settimeout(max(0.05, deadline - time.monotonic()))
+            try:
+                message = self.socket.recv(4096).decode()
+            except TimeoutError:
+                break
+            self.messages.append(message)
+            if field_ in message.splitlines():
+                return message
+        raise AssertionError(f"no {field_} within {timeout} s; got {self.messages}")
+
+    def drain(self) -> None:
+        self.socket.settimeout(0.2)
+        with contextlib.suppress(TimeoutError):
+            while True:
+                self.messages.append(self.socket.recv(4096).decode())
+
+    def close(self) -> None:
+        self.socket.close()
+
+
+def wait_for_file(path: Path, timeout: float, daemon: subprocess.Popen) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert daemon.poll() is None, f"the daemon exited with {daemon.returncode} before {path.name} appeared"
+        assert time.monotonic() < deadline, f"{path} did not appear within {timeout} s"
+        time.sleep(0.2)
+
+
+def http_get(port: int, path: str) -> bytes:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
+        return response.read()
+
+
+def remove_test_user() -> None:
+    for command in (["userdel", USER], ["groupdel", USER]):
+        subprocess.run(command, capture_output=True, check=False)
+
+
+def run_installed_daemon(deployment: Deployment) -> None:
+    """Start the installed ocrd as the service user, as the unit would, and feed it one document."""
+    prefix = deployment.prefix
+    port = deployment.variables["ocrd_web_port"]
+    notify = NotifySocket(prefix / "notify.sock")
+    log_file = prefix / "daemon.log"
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "HOME": deployment.variables["ocrd_data_dir"],
+        "NOTIFY_SOCKET": str(notify.path),
+        "WATCHDOG_USEC": "2000000",
+    }
+    command = [str(prefix / "opt" / "venv" / "bin" / "ocrd"), "run", "--config", str(deployment.config_file)]
+    with log_file.open("wb") as log:
+        daemon = subprocess.Popen(
+            command, env=env, user=USER, group=USER, extra_groups=[], stdout=log, stderr=subprocess.STDOUT,
+            cwd=deployment.variables["ocrd_data_dir"],
+        )
+    try:
+        notify.wait_for("READY=1", timeout=180)
+        document = make_sample_page_png(prefix / "invoice.png", DOCUMENT_LINES)
+        # Arrive the way a scanner's file would: written elsewhere, then moved in whole.
+        staged = deployment.folder("inbox") / ".invoice.png.part"
+        shutil.copy(document.path, staged)
+        os.chown(staged, UID, GID)
+        staged.rename(deployment.folder("inbox") / "invoice.png")
+        sidecar = deployment.folder("outbox") / "invoice.json"
+        wait_for_file(sidecar, timeout=180, daemon=daemon)
+        wait_for_file(deployment.folder("done") / "invoice.png", timeout=30, daemon=daemon)
+        deployment.sidecar = json.loads(sidecar.read_text())
+        deployment.sidecar_owner = sidecar.stat().st_uid
+        deployment.done_files = sorted(p.name for p in deployment.folder("done").iterdir())
+        deployment.readyz = json.loads(http_get(port, "/readyz"))
+        deployment.metrics = http_get(port, "/metrics").decode()
+        notify.wait_for("WATCHDOG=1", timeout=10)
+        # systemctl reload: ExecReload sends SIGHUP; the daemon says RELOADING=1, then READY=1 again.
+        daemon.send_signal(signal.SIGHUP)
+        notify.wait_for("RELOADING=1", timeout=30)
+        notify.wait_for("READY=1", timeout=60)
+        daemon.send_signal(signal.SIGTERM)
+        deployment.daemon_exit = daemon.wait(timeout=120)
+        notify.drain()
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait(timeout=30)
+        notify.close()
+        deployment.notifications = notify.messages
+        deployment.daemon_log = log_file.read_text(errors="replace")
+        if ARTIFACTS.parent.is_dir():
+            ARTIFACTS.mkdir(exist_ok=True)
+            shutil.copy(log_file, ARTIFACTS / "daemon.log")
+
+
+@pytest.fixture(scope="module")
+def deployment() -> Iterator[Deployment]:
+    if os.geteuid() != 0:
+        pytest.skip("the Ansible end-to-end run creates a system user and chowns folders: run as root (CI does)")
+    python = target_python()
+    python_version = subprocess.run(
+        [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    # /tmp/pytest-of-root is 0700: the service user could not reach the installed venv there.
+    prefix = Path(tempfile.mkdtemp(prefix="ocrd-e2e-", dir="/tmp"))
+    prefix.chmod(0o755)
+    remove_test_user()
+    try:
+        wheelhouse = prefix / "wheelhouse"
+        build = subprocess.run(
+            [str(REPO / "deploy" / "wheelhouse.sh"), "--arch", platform.machine(), "--python", python_version,
+             "--out", str(wheelhouse), "--python-bin", sys.executable],
+            capture_output=True, text=True, timeout=900,
+        )
+        assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+        (prefix / "systemd").mkdir()  # stands in for /etc/systemd/system, which every systemd host has
+        (prefix / "inventory.yml").write_text(
+            "ocrd_servers:\n  hosts:\n    localhost:\n"
+            "      ansible_connection: local\n"
+            f"      ansible_python_interpreter: {sys.executable}\n"
+            "      ansible_become: false\n"
+        )
+        variables = {
+            "ocrd_install_source": "wheelhouse",
+            "ocrd_wheelhouse": str(wheelhouse),
+            "ocrd_python": python,
+            "ocrd_install_dir": str(prefix / "opt"),
+            "ocrd_config_dir": str(prefix / "etc"),
+            "ocrd_data_dir": str(prefix / "var" / "lib" / "ocrd"),
+            "ocrd_unit_dir": str(prefix / "systemd"),
+            "ocrd_manage_service": False,
+            "ocrd_user": USER,
+            "ocrd_group": USER,
+            "ocrd_uid": UID,
+            "ocrd_gid": GID,
+            "ocrd_workers": 1,
+            "ocrd_threads_per_worker": 2,
+            "ocrd_web_port": free_port(),
+            "ocrd_web_token": WEB_TOKEN,
+            "ocrd_inboxes": [
+                {"name": "e2e", "path": str(prefix / "srv" / "inbox"), "outbox": str(prefix / "srv" / "outbox"),
+                 "settle": 0.5, "poll_interval": 0.5}
+            ],
+            # Written (unit + root-only credentials), not mounted: there is no systemd to mount it.
+            "ocrd_mounts": [
+                {"path": str(prefix / "mnt" / "finance"), "src": "//files.example.invalid/finance", "fstype": "cifs",
+                 "options": ["vers=3.0"], "username": "svc-ocr", "password": SHARE_PASSWORD, "domain": "EXAMPLE"}
+            ],
+        }
+        deployed = Deployment(prefix=prefix, variables=variables)
+        run_playbook(deployed)
+        run_playbook(deployed)  # idempotence
+        # A configuration change, pushed the way an operator would: only the configure tasks.
+        deployed.variables = {**variables, "ocrd_workers": 2}
+        run_playbook(deployed, "--tags", "ocrd_configure")
+        run_installed_daemon(deployed)
+        yield deployed
+    finally:
+        remove_test_user()
+        shutil.rmtree(prefix, ignore_errors=True)
+
+
+def test_first_run_installs_and_the_second_changes_nothing(deployment: Deployment) -> None:
+    first, second = deployment.runs[0].recap(), deployment.runs[1].recap()
+    assert first["failed"] == 0 and first["changed"] > 0
+    assert second["failed"] == 0
+    assert second["changed"] == 0, deployment.runs[1].output[-6000:]
+    # Handlers fire on the first run (skipped without systemd) and not at all on the second.
+    assert {"Restart ocrd", "Reload ocrd", "Reload systemd"} <= set(deployment.runs[0].handlers_notified())
+    assert deployment.runs[1].handlers_notified() == []
+
+
+def test_a_configuration_change_reloads_instead_of_restarting(deployment: Deployment) -> None:
+    third = deployment.runs[2]
+    assert third.recap()["changed"] == 1, third.output[-6000:]
+    assert third.handlers_notified() == ["Reload ocrd"]
+    config = tomllib.loads(deployment.config_file.read_text())
+    assert config["daemon"]["workers"] == 2
+
+
+def test_installed_from_the_wheelhouse_into_a_venv(deployment: Deployment) -> None:
+    venv = deployment.prefix / "opt" / "venv"
+    version = subprocess.run([str(venv / "bin" / "ocrd"), "version"], capture_output=True, text=True, check=True)
+    from ocrd import __version__
+
+    assert version.stdout.strip() == __version__
+    manifest = json.loads((deployment.prefix / "opt" / "wheelhouse" / "wheelhouse.json").read_text())
+    assert manifest["arch"] == platform.machine()
+    assert manifest["ocrd_version"] == __version__
+    requirements = (deployment.prefix / "opt" / "wheelhouse" / "requirements.txt").read_text()
+    assert re.search(r"^ocrd-daemon==\S+ --hash=sha256:[0-9a-f]{64}$", requirements, re.M)
+    assert re.search(r"^onnxruntime==\S+ --hash=sha256:[0-9a-f]{64}$", requirements, re.M)
+
+
+def test_user_folders_and_configuration(deployment: Deployment) -> None:
+    user = pwd.getpwnam(USER)
+    assert (user.pw_uid, user.pw_gid, user.pw_shell) == (UID, GID, "/usr/sbin/nologin")
+    for name in ("inbox", "outbox", "done", "failed"):
+        folder = deployment.folder(name).stat()
+        assert (folder.st_uid, folder.st_gid) == (UID, GID), name
+        assert oct(folder.st_mode & 0o7777) == "0o2770", name
+    stat = deployment.config_file.stat()
+    assert (stat.st_uid, stat.st_gid, oct(stat.st_mode & 0o777)) == (0, GID, "0o640")
+    config = tomllib.loads(deployment.config_file.read_text())
+    (inbox,) = config["inbox"]
+    assert inbox == {
+        "name": "e2e",
+        "path": str(deployment.folder("inbox")),
+        "outbox": str(deployment.folder("outbox")),
+        "done": str(deployment.folder("done")),
+        "failed": str(deployment.folder("failed")),
+        "settle": 0.5,
+        "poll_interval": 0.5,
+    }
+    assert config["web"] == {
+        "enabled": True, "host": "127.0.0.1", "port": deployment.variables["ocrd_web_port"],
+        "auth": "token", "token": WEB_TOKEN,
+    }
+    check = subprocess.run(
+        [str(deployment.prefix / "opt" / "venv" / "bin" / "ocrd"), "check-config", str(deployment.config_file)],
+        capture_output=True, text=True,
+    )
+    assert check.returncode == 0, check.stderr
+
+
+def test_share_password_only_in_the_root_only_credentials_file(deployment: Deployment) -> None:
+    credentials = list((deployment.prefix / "etc" / "credentials").iterdir())
+    assert len(credentials) == 1
+    stat = credentials[0].stat()
+    assert (stat.st_uid, oct(stat.st_mode & 0o777)) == (0, "0o600")
+    assert f"password={SHARE_PASSWORD}" in credentials[0].read_text()
+    holders = [
+        path for path in deployment.prefix.rglob("*")
+        if path.is_file() and path.suffix != ".json" and not path.name.startswith("ansible-run-")
+        and "wheelhouse" not in path.parts and "venv" not in path.parts and SHARE_PASSWORD.encode() in path.read_bytes()
+    ]
+    assert holders == credentials
+    for run in deployment.runs:
+        assert SHARE_PASSWORD not in run.output
+    (mount_unit,) = (deployment.prefix / "systemd").glob("*.mount")
+    text = mount_unit.read_text()
+    assert f"credentials={credentials[0]}," in text
+    assert f"uid={UID},gid={GID}" in text
+    assert "Type=cifs" in text
+
+
+def test_rendered_units_verify(deployment: Deployment) -> None:
+    """The installed unit with the role's drop-in (ExecStart into the real venv), and the mount unit."""
+    unit_dir = deployment.prefix / "systemd"
+    dropin = (unit_dir / "ocrd.service.d" / "10-site.conf").read_text()
+    for name in ("inbox", "outbox", "done", "failed"):
+        assert f'ReadWritePaths="{deployment.folder(name)}"' in dropin
+        assert f'RequiresMountsFor="{deployment.folder(name)}"' in dropin
+    assert f"ExecStart={deployment.prefix}/opt/venv/bin/ocrd run --config {deployment.config_file}" in dropin
+    assert f"User={USER}" in dropin
+    assert "TimeoutStopSec=90" in dropin  # grace period 30 s + 60 s
+    units = [str(unit_dir / "ocrd.service"), *map(str, unit_dir.glob("*.mount"))]
+    result = subprocess.run(["systemd-analyze", "verify", *units], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    problems = [line for line in result.stderr.splitlines() if "ocrd" in line or "mnt-finance" in line]
+    assert problems == []
+
+
+def test_installed_daemon_reads_a_dropped_document_as_the_service_user(deployment: Deployment) -> None:
+    assert deployment.daemon_exit == 0, deployment.daemon_log[-4000:]
+    lines = [line["text"] for page in deployment.sidecar["pages"] for line in page["lines"]]
+    assert_lines_read(DOCUMENT_LINES, lines)
+    assert deployment.sidecar_owner == UID
+    assert deployment.done_files == ["invoice.png"]
+    assert deployment.readyz["data"]["ready"] is True
+
+
+def test_installed_daemon_speaks_the_systemd_notify_protocol(deployment: Deployment) -> None:
+    fields = [line for message in deployment.notifications for line in message.splitlines()]
+    assert fields.count("READY=1") >= 2  # at start and after the reload
+    assert "WATCHDOG=1" in fields
+    assert "RELOADING=1" in fields
+    assert "STOPPING=1" in fields
+    assert any(line.startswith("STATUS=") for line in fields)
+    assert fields.index("RELOADING=1") < fields.index("STOPPING=1")
+
+
+def test_dashboard_and_alerts_match_the_live_metrics(deployment: Deployment) -> None:
+    dashboard = json.loads((REPO / "deploy" / "grafana" / "dashboards" / "ocrd.json").read_text())
+    names = exported_names(deployment.metrics)
+    assert 'ocrd_jobs_total{inbox="e2e",outcome="ok"} 1.0' in deployment.metrics
+    assert "ocrd_stage_duration_seconds_bucket" in names
+    assert check_names(dashboard_queries(dashboard), deployment.metrics) == []
+    assert check_names(rule_queries(), deployment.metrics, ignore=REQUESTED_METRICS) == []

@@ -1,0 +1,214 @@
+"""/openapi.json checked against the implementation.
+
+Every answer any web test receives is validated against the served document as it arrives
+(tests/web_server.py: status documented, Content-Type, JSON schema, documented headers). Here:
+the document is well formed, it lists exactly the API routes the app has, and every response
+it documents is really produced: whatever the other tests did not already produce is
+requested here from the real server.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import requests
+from jsonschema import Draft202012Validator
+
+from ocrd import samples
+from ocrd.config import Config
+from ocrd.daemon.supervisor import Supervisor
+from ocrd.web.app import init_app
+from tests.web_server import (
+    MAX_UPLOAD_BYTES,
+    WebDaemon,
+    full_queue,
+    shared_daemon,
+    upload_while_killing_the_worker,
+)
+
+PAGES_FOR_PEOPLE = {"/", "/upload", "/login", "/logout", "/favicon.ico"}
+
+
+@pytest.fixture(scope="module")
+def web_daemon(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> WebDaemon:
+    return shared_daemon(tmp_path_factory, pytestconfig)
+
+
+@pytest.fixture(scope="module")
+def document(web_daemon: WebDaemon) -> dict:
+    response = requests.get(web_daemon.url + "/openapi.json", timeout=30)  # open, no token
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_the_document_is_well_formed_openapi_3_1(document: dict) -> None:
+    assert document["openapi"] == "3.1.0"
+    for schema in document["components"]["schemas"].values():
+        Draft202012Validator.check_schema(schema)
+    operation_ids = [
+        operation["operationId"]
+        for item in document["paths"].values()
+        for method, operation in item.items()
+        if method != "parameters"
+    ]
+    assert len(operation_ids) == len(set(operation_ids))
+    text = str(document)
+    for kind in ("schemas", "responses"):
+        for name in document["components"][kind]:
+            assert f"#/components/{kind}/{name}" in text, f"{kind}/{name} is defined but never used"
+
+
+def test_the_document_lists_exactly_the_routes_of_the_app(document: dict, tmp_path: Path) -> None:
+    # The app of an unstarted supervisor: routing needs no workers.
+    app = init_app(Supervisor(Config()))
+    served = {
+        (route.method, route.resource.canonical)
+        for route in app.router.routes()
+        if route.method != "HEAD" and route.resource is not None
+    }
+    served = {(m, p) for (m, p) in served if p not in PAGES_FOR_PEOPLE and not p.startswith("/static")}
+    documented = {
+        (method.upper(), path) for path, item in document["paths"].items() for method in item if method != "parameters"
+    }
+    assert served == documented, f"served only: {served - documented}; documented only: {documented - served}"
+
+
+# --- producing every documented response ---------------------------------------------------------
+
+
+class Exercises:
+    """Requests that produce each documented response from the real server."""
+
+    def __init__(self, daemon: WebDaemon, folder: Path) -> None:
+        self.d = daemon
+        self.png = samples.make_sample_page_png(folder / "total.png", ["Total CNY 88.00"]).path.read_bytes()
+        self.pdf = samples.make_multipage_pdf(folder / "two.pdf", 2).path.read_bytes()
+
+    def files(self, content: bytes | None = None, name: str = "a.png") -> dict:
+        return {"files": {"image": (name, self.png if content is None else content)}}
+
+    @functools.cached_property
+    def done_job(self) -> str:
+        job = self.d.submit("total.png", self.png).json()["data"]["id"]
+        assert self.d.wait_job(job)["status"] == "done"
+        return job
+
+    @functools.cached_property
+    def failed_job(self) -> str:
+        job = self.d.submit("cut.pdf", self.pdf[: len(self.pdf) // 3]).json()["data"]["id"]
+        assert self.d.wait_job(job)["status"] == "failed"
+        return job
+
+    def while_pending(self, suffix: str) -> requests.Response:
+        """GET /api/jobs/{id}/<suffix> of a job that is still being read; the job is removed after."""
+        self.d.wait_idle()  # so that there is room in the queue
+        job = self.d.submit("two.pdf", self.pdf).json()["data"]["id"]
+        try:
+            return self.d.get(f"/api/jobs/{job}/{suffix}")
+        finally:
+            self.d.delete(f"/api/jobs/{job}")
+
+    def fresh_job(self) -> str:
+        return self.d.submit("total.png", self.png).json()["data"]["id"]
+
+    def unreachable_inbox(self) -> requests.Response:
+        moved = self.d.root / "inbox-moved"
+        os.rename(self.d.inbox, moved)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                response = self.d.get("/readyz", token=False)
+                if response.status_code == 503:
+                    return response
+                time.sleep(0.1)
+            raise AssertionError("/readyz never reported the missing inbox")
+        finally:
+            os.rename(moved, self.d.inbox)
+
+    def table(self) -> dict[tuple[str, str, str], Callable[[], object]]:
+        d = self
+        job = "/api/jobs/{job_id}"
+        big = PNG_HEAD + bytes(MAX_UPLOAD_BYTES)
+
+        def with_full_queue(call: Callable[[], object]) -> Callable[[], object]:
+            def run() -> object:
+                with full_queue(d.d, d.pdf):
+                    return call()
+
+            return run
+
+        return {
+            ("POST", "/ocr", "200"): lambda: d.d.post("/ocr", **d.files()),
+            ("POST", "/ocr", "400"): lambda: d.d.post("/ocr", files={"picture": ("a.png", d.png)}),
+            ("POST", "/ocr", "401"): lambda: d.d.post("/ocr", token=False, **d.files()),
+            ("POST", "/ocr", "413"): lambda: d.d.post("/ocr", **d.files(big)),
+            ("POST", "/ocr", "415"): lambda: d.d.post("/ocr", **d.files(b"plain words")),
+            ("POST", "/ocr", "500"): lambda: upload_while_killing_the_worker(d.d, d.pdf),
+            ("POST", "/ocr", "503"): with_full_queue(lambda: d.d.post("/ocr", **d.files())),
+            ("POST", "/api/jobs", "202"): lambda: d.d.post("/api/jobs", **d.files()),
+            ("POST", "/api/jobs", "400"): lambda: d.d.post("/api/jobs", **d.files(b"")),
+            ("POST", "/api/jobs", "401"): lambda: d.d.post("/api/jobs", token=False, **d.files()),
+            ("POST", "/api/jobs", "413"): lambda: d.d.post("/api/jobs", **d.files(big)),
+            ("POST", "/api/jobs", "415"): lambda: d.d.post("/api/jobs", **d.files(b"GIF89a" + bytes(40))),
+            ("POST", "/api/jobs", "503"): with_full_queue(lambda: d.d.post("/api/jobs", **d.files())),
+            ("GET", job, "200"): lambda: d.d.get(f"/api/jobs/{d.done_job}"),
+            ("GET", job, "400"): lambda: d.d.get(f"/api/jobs/{d.done_job}?wait=later"),
+            ("GET", job, "401"): lambda: d.d.get(f"/api/jobs/{d.done_job}", token=False),
+            ("GET", job, "404"): lambda: d.d.get("/api/jobs/AAAAAAAAAAAAAAAAAAAAAA"),
+            ("DELETE", job, "200"): lambda: d.d.delete(f"/api/jobs/{d.fresh_job()}"),
+            ("DELETE", job, "401"): lambda: d.d.delete(f"/api/jobs/{d.done_job}", token=False),
+            ("DELETE", job, "404"): lambda: d.d.delete("/api/jobs/AAAAAAAAAAAAAAAAAAAAAA"),
+            **{
+                ("GET", f"{job}/{name}", status): call
+                for name in ("result.json", "result.txt")
+                for status, call in {
+                    "200": lambda name=name: d.d.get(f"/api/jobs/{d.done_job}/{name}?download"),
+                    "400": lambda name=name: d.d.get(f"/api/jobs/{d.failed_job}/{name}"),
+                    "401": lambda name=name: d.d.get(f"/api/jobs/{d.done_job}/{name}", token=False),
+                    "404": lambda name=name: d.d.get(f"/api/jobs/AAAAAAAAAAAAAAAAAAAAAA/{name}"),
+                    "409": lambda name=name: d.while_pending(name),
+                }.items()
+            },
+            ("GET", f"{job}/pages/{{page}}/image", "200"): lambda: d.d.get(f"/api/jobs/{d.done_job}/pages/0/image"),
+            ("GET", f"{job}/pages/{{page}}/image", "400"): lambda: d.d.get(f"/api/jobs/{d.done_job}/pages/one/image"),
+            ("GET", f"{job}/pages/{{page}}/image", "401"): lambda: d.d.get(
+                f"/api/jobs/{d.done_job}/pages/0/image", token=False
+            ),
+            ("GET", f"{job}/pages/{{page}}/image", "404"): lambda: d.d.get(f"/api/jobs/{d.done_job}/pages/9/image"),
+            ("GET", f"{job}/pages/{{page}}/image", "409"): lambda: d.while_pending("pages/0/image"),
+            ("GET", "/api/info", "200"): lambda: d.d.get("/api/info"),
+            ("GET", "/api/info", "401"): lambda: d.d.get("/api/info", token=False),
+            ("GET", "/api/status", "200"): lambda: d.d.get("/api/status"),
+            ("GET", "/api/status", "401"): lambda: d.d.get("/api/status", token=False),
+            ("GET", "/healthz", "200"): lambda: d.d.get("/healthz", token=False),
+            ("GET", "/readyz", "200"): lambda: d.d.get("/readyz", token=False),
+            ("GET", "/readyz", "503"): d.unreachable_inbox,
+            ("GET", "/metrics", "200"): lambda: d.d.get("/metrics", token=False),
+            ("GET", "/openapi.json", "200"): lambda: d.d.get("/openapi.json", token=False),
+        }
+
+
+PNG_HEAD = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_every_documented_response_is_produced_by_the_real_server(
+    web_daemon: WebDaemon, document: dict, tmp_path: Path
+) -> None:
+    contract = web_daemon.openapi()
+    documented = contract.documented()
+    helper = Exercises(web_daemon, tmp_path)
+    exercises = helper.table()
+    assert set(exercises) == documented, (
+        f"no exercise for {sorted(documented - set(exercises))}; not documented: {sorted(set(exercises) - documented)}"
+    )
+    for key in sorted(documented - contract.seen):
+        answer = exercises[key]()  # validated against the document on arrival
+        got = f"{answer.status_code} {answer.text[:300]}" if isinstance(answer, requests.Response) else answer
+        assert key in contract.seen, f"{key}: the request did not produce this response but {got}"
+    assert contract.seen >= documented
