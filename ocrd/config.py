@@ -81,7 +81,9 @@ class DaemonSettings:
     max_attempts: int = 2  # a file whose processing crashed this many times goes to failed/
     rescan_interval: float = 60.0  # full directory scans that catch anything events missed
     grace_period: float = 30.0  # on SIGTERM, in-flight files get this long before they are handed back
-    stale_claim_after: float = 3600.0  # another host's claim untouched this long is taken over
+    # Claims are touched every rescan while their daemon lives; one untouched this long (another host,
+    # or a container with a new host name) is taken over. At least 3 x rescan_interval.
+    stale_claim_after: float = 600.0
     retry_backoff_max: float = 300.0  # longest wait between retries of a disk/share problem
     node_name: str = ""  # names this daemon in claims; "" = the host name
     data_dir: str = ""  # base of the built-in default folders; "" = $XDG_DATA_HOME/ocrd

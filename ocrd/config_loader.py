@@ -541,11 +541,14 @@ def build_config(layers: _Layers, env: Mapping[str, str], origin: str, file: str
     daemon = DaemonSettings(**sections["daemon"])
     if not daemon.data_dir:
         daemon = dataclasses.replace(daemon, data_dir=default_data_dir(env))
-    if daemon.stale_claim_after <= daemon.job_timeout:
-        source = layers.sections["daemon"].get("stale_claim_after") or layers.sections["daemon"].get("job_timeout")
+    if daemon.stale_claim_after < 3 * daemon.rescan_interval:
+        source = layers.sections["daemon"].get("stale_claim_after") or layers.sections["daemon"].get(
+            "rescan_interval"
+        )
         message = (
-            f"stale_claim_after ({daemon.stale_claim_after:g} s) must be longer than job_timeout "
-            f"({daemon.job_timeout:g} s), or a slow file on another host would be taken over while it runs"
+            f"stale_claim_after ({daemon.stale_claim_after:g} s) must be at least 3 x rescan_interval "
+            f"({daemon.rescan_interval:g} s): live claims are refreshed once per rescan, and one that "
+            "looks stale too early would be taken over while its daemon still works on it"
         )
         raise source.origin.error(message) if source else ConfigError(message)
     engine = EngineSettings(**sections["engine"], limits=Limits(**sections["engine.limits"]))

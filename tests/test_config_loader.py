@@ -98,7 +98,7 @@ lang = "zh"
         ("[[inbox]]\noutbox = 'out'\n", "[[inbox]] #1: missing key 'path'"),
         ("[[inbox]]\npath = 'in'\noutbox = 'in'\n", "'outbox' must be a different folder than 'path'"),
         ("[web]\nauth = 'token'\n", "[web] auth = 'token' needs [web] token"),
-        ("[daemon]\njob_timeout = 7200\n", "stale_claim_after (3600 s) must be longer than job_timeout"),
+        ("[daemon]\nrescan_interval = 300\n", "stale_claim_after (600 s) must be at least 3 x rescan_interval"),
         ("[daemon\n", "is not valid TOML"),
     ],
 )

@@ -241,3 +241,16 @@ def test_an_unmounted_share_blocks_writing_until_it_is_back(tmp_path: Path) -> N
         assert (share / "text").is_dir()
     finally:
         subprocess.run(["umount", str(share)], capture_output=True)
+
+
+def test_a_claim_taken_over_by_another_daemon_is_never_written(tmp_path: Path) -> None:
+    data = b"slow share"
+    targets, claim, _ = claimed(tmp_path, "a.pdf", data)
+    # This daemon hung; another one found the claim stale and took it over.
+    thief = ProcessingArea(tmp_path / "inbox", Owner("other-host", 7, "0"))
+    assert thief.adopt(claim.folder) is not None
+    with pytest.raises(outputs.ClaimLostError, match="taken over by another daemon"):
+        outputs.complete_success(targets, claim, document("a.pdf", data))
+    with pytest.raises(outputs.ClaimLostError):
+        outputs.fail(targets, claim, error_info("CorruptFileError", "corrupt", "x"))
+    assert list((tmp_path / "outbox").iterdir()) == [] == list((tmp_path / "done").iterdir())

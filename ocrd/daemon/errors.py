@@ -19,6 +19,12 @@ class DaemonStoppingError(TransientError):
     kind = "stopping"
 
 
+class ClaimLostError(TransientError):
+    """Another daemon took over this claim (we looked dead to it); it owns the file now."""
+
+    kind = "claim-lost"
+
+
 class JobTimeoutError(LimitExceededError):
     """A worker spent longer than [daemon] job_timeout on one file and was stopped."""
 

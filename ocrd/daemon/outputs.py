@@ -24,7 +24,7 @@ from ocrd.config import InboxSettings
 from ocrd.daemon.claims import CLAIMED, FAILING, FINISHING, PLACING, STATE_DIR, Claim
 from ocrd.daemon.dedupe import sha256_of
 from ocrd.daemon.durable import fsync_dir, link_new, move_file, place_group, same_content
-from ocrd.daemon.errors import error_info
+from ocrd.daemon.errors import ClaimLostError, error_info
 from ocrd.errors import TransientError
 from ocrd.result import Document
 
@@ -174,6 +174,7 @@ def finish_original(targets: Targets, claim: Claim, kept: KeptIndex | None = Non
 def fail(targets: Targets, claim: Claim, error: dict[str, Any], *, node: str = "") -> str:
     """Move the original to failed/ and write ``<name>.error.json`` beside it; returns the new path."""
     inbox = targets.inbox
+    ensure_owned(claim)
     targets.check(inbox.failed)
     record = claim.record
     record.error = error
@@ -249,6 +250,14 @@ def discard_partial_outputs(record: Any) -> None:
     record.outputs = {}
 
 
+def ensure_owned(claim: Claim) -> None:
+    """Refuse to write for a claim another daemon has taken over (it renamed the claim folder away)."""
+    if not claim.folder.is_dir():
+        raise ClaimLostError(
+            f"{claim.rel} was taken over by another daemon while this one was not responding; leaving it to that one"
+        )
+
+
 def complete_success(
     targets: Targets, claim: Claim, document: Document | None, kept: KeptIndex | None = None
 ) -> tuple[dict[str, str], str | None]:
@@ -257,6 +266,7 @@ def complete_success(
     Returns (sidecar paths, where the original went). ``document`` may be None only when the
     record shows the sidecars are already complete (resuming after a crash).
     """
+    ensure_owned(claim)
     record = claim.record
     if record.stage in (PLACING, FINISHING) and outputs_complete(record):
         outputs = dict(record.outputs)

@@ -30,6 +30,7 @@ from ocrd.daemon import dedupe, outputs
 from ocrd.daemon.claims import Claim, Owner
 from ocrd.daemon.durable import TEMP_SUFFIX
 from ocrd.daemon.errors import (
+    ClaimLostError,
     DaemonStoppingError,
     JobTimeoutError,
     QueueFullError,
@@ -108,6 +109,7 @@ class Supervisor:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stepping: set[str] = set()
         self._kick_again: set[str] = set()
+        self._step_problems: dict[str, str] = {}
         self._starting = 0  # jobs between "taken from the queue" and "sent to a worker"
         self._writing = 0  # jobs whose results (or failure) are being written right now
         self._promised = 0  # claims asked of inbox steps that have not returned yet
@@ -366,9 +368,16 @@ class Supervisor:
         try:
             held = [job.claim for job in self._held.values() if job.inbox is runtime and job.claim is not None]
             step = await asyncio.to_thread(runtime.step, want, held=held, allow_claims=not self.draining)
+        except Exception as exc:  # e.g. the processing folder became unreadable: say so once, keep going
+            problem = _reason(exc, "use") if isinstance(exc, OSError) else f"{runtime.settings.path}: {exc!r}"
+            if problem != self._step_problems.get(runtime.name):
+                self._step_problems[runtime.name] = problem
+                event(log, "inbox-error", problem, level=logging.ERROR, inbox=runtime.name)
+            return
         finally:
             self._stepping.discard(runtime.name)
             self._promised -= want
+        self._step_problems.pop(runtime.name, None)
         self.metrics.inbox_available.labels(runtime.name).set(1 if runtime.available else 0)
         jobs = [self._new_folder_job(runtime, claim) for claim in step.claims]  # held before anything awaits
         if runtime.name in self._kick_again:
@@ -467,6 +476,7 @@ class Supervisor:
             self._dispatch()
             return
         if self.draining:
+            claim.record.attempts -= 1  # it never reached a worker
             await self._hand_back(job)
             return
         job.dispatched = time.monotonic()
@@ -588,6 +598,9 @@ class Supervisor:
             if runtime.settings.dedupe and written.get("json"):
                 await asyncio.to_thread(dedupe.remember, runtime.settings.outbox, claim.record.sha256, written["json"])
             await asyncio.to_thread(runtime.area.release, claim)
+        except ClaimLostError as exc:
+            self._drop_lost(job, exc)
+            return
         except (OSError, TransientError) as exc:
             self._retry_later(job, "write", _reason(exc))
             return
@@ -613,6 +626,9 @@ class Supervisor:
         try:
             moved = await asyncio.to_thread(outputs.fail, runtime.targets, claim, info, node=self.owner.node)
             await asyncio.to_thread(runtime.area.release, claim)
+        except ClaimLostError as exc:
+            self._drop_lost(job, exc)
+            return
         except (OSError, TransientError) as exc:
             self._retry_later(job, "fail", _reason(exc))
             return
@@ -621,6 +637,11 @@ class Supervisor:
         self._kick()
         self._record(runtime.name, "failed", job, error=info, original=moved, write_seconds=time.monotonic() - began)
         self._dispatch()
+
+    def _drop_lost(self, job: Job, exc: ClaimLostError) -> None:
+        event(log, "claim-lost", str(exc), level=logging.WARNING, file=job.source)
+        self._held.pop(job.id, None)
+        self._kick()
 
     # --- retries ----------------------------------------------------------------------------------
 
@@ -833,7 +854,7 @@ _OS_HINTS = {
 }
 
 
-def _reason(exc: BaseException) -> str:
+def _reason(exc: BaseException, action: str = "write in") -> str:
     if isinstance(exc, OcrdError):
         return exc.message
     if isinstance(exc, OSError):
@@ -841,5 +862,5 @@ def _reason(exc: BaseException) -> str:
         if where.endswith(TEMP_SUFFIX) or os.path.basename(where).startswith("."):
             where = os.path.dirname(where)  # name the folder, not our hidden temporary file
         hint = _OS_HINTS.get(exc.errno or 0)
-        return f"cannot write in {where or 'the target folder'}: {exc.strerror or exc}" + (f" ({hint})" if hint else "")
+        return f"cannot {action} {where or 'the folder'}: {exc.strerror or exc}" + (f" ({hint})" if hint else "")
     return str(exc)
