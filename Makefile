@@ -23,3 +23,11 @@ lint:
 eval:
 	$(VENV)/bin/ocrd eval ../shared/eval/dev --check dev
 	$(VENV)/bin/ocrd eval ../shared/eval/dev_pdf --check dev_pdf
+
+# Offline wheelhouse for servers without internet: make wheelhouse ARCH=aarch64 [PYVER=3.11]
+# (builds on any machine with internet; see deploy/wheelhouse.sh).
+.PHONY: wheelhouse
+ARCH ?= $(shell uname -m)
+PYVER ?= 3.11
+wheelhouse:
+	deploy/wheelhouse.sh --arch $(ARCH) --python $(PYVER) --python-bin "$$( [ -x $(PY) ] && echo $(PY) || echo python3 )"

@@ -51,7 +51,12 @@ def benchmark_daemon(args: argparse.Namespace) -> dict[str, Any]:
     log_dir.mkdir(parents=True, exist_ok=True)
     cores = len(os.sched_getaffinity(0))
     threads = max(1, cores // args.workers)
-    notes = [f"{args.workers} worker(s) × {threads} thread(s) on {cores} cores; results on the same disk as the inbox"]
+    args.chunks = max(1, min(args.chunks, args.documents))
+    notes = [
+        f"{args.workers} worker(s) × {threads} thread(s) on {cores} cores; results on the same disk as the inbox",
+        f"the batch is dropped in {args.chunks} part(s), each read by the daemon and by the engine alone in turn "
+        "(order alternating), so changes in machine load fall on both sides",
+    ]
     with tempfile.TemporaryDirectory(prefix="ocrd-bench-daemon-") as scratch:
         root = Path(scratch)
         items = load_items(set_dirs, None, root / "rendered")
@@ -59,39 +64,49 @@ def benchmark_daemon(args: argparse.Namespace) -> dict[str, Any]:
         documents = make_documents(sources, args.documents, root / "staging")
         a4_page = next(page for item in items if item.item.kind == "page" for page in item.pages)
         line_image = make_line_image(root / "line.png")
-
-        _progress(f"daemon: engine alone on {len(documents)} documents ({args.workers} worker(s)) ...")
-        alone = engine_alone_seconds(documents, args.workers, threads, log_dir)
-
-        port = free_port()
         folders = {name: root / name for name in ("inbox", "outbox", "done", "failed")}
         for folder in folders.values():
             folder.mkdir()
-        daemon = start_daemon(folders, args.workers, threads, port, log_dir / "daemon.log")
+
+        pool = EnginePool(args.workers, threads, log_dir)
+        daemon = start_daemon(folders, args.workers, threads, port := free_port(), log_dir / "daemon.log")
         try:
+            pool.start(documents[0])
             wait_ready(port, daemon)
-            _progress(f"daemon: batch of {len(documents)} documents inbox → outbox ...")
-            batch_seconds = run_batch(documents, folders, daemon)
+            alone = batch_seconds = 0.0
+            parts = [documents[i :: args.chunks] for i in range(args.chunks)]
+            for number, part in enumerate(parts):
+                _progress(f"daemon: part {number + 1}/{len(parts)}: {len(part)} documents, daemon and engine alone ...")
+                for side in ("alone", "daemon") if number % 2 == 0 else ("daemon", "alone"):
+                    if side == "alone":
+                        alone += pool.read_all(part)
+                    else:
+                        batch_seconds += run_batch(part, folders, daemon)
             latency = []
             for label, image in (("one line", line_image), ("A4 page", a4_page)):
+                engine_ms = _ms(percentile(pool.read_repeatedly(image, 8 if label == "one line" else 3), 0.5))
                 for clients in CLIENT_COUNTS:
                     requests = max(args.requests if label == "one line" else args.requests // 4, clients)
                     _progress(f"daemon: POST /ocr {label}, {clients} client(s), {requests} requests ...")
-                    latency.append(asyncio.run(measure_latency(port, image, label, clients, requests)))
+                    row = asyncio.run(measure_latency(port, image, label, clients, requests))
+                    latency.append({**row, "engine_alone_p50_ms": engine_ms})
             worker_peak_mb = _children_peak_mb(daemon.pid)
         finally:
             stop_daemon(daemon)
+            pool.stop()
+    settle_total = SETTLE_SECONDS * args.chunks
     return {
         "batch": {
             "documents": len(documents),
+            "parts": args.chunks,
             "workers": args.workers,
             "threads": threads,
             "seconds": batch_seconds,
             "files_per_minute": per_minute(len(documents), batch_seconds),
             "engine_alone_seconds": alone,
-            "settle_seconds": SETTLE_SECONDS,
+            "settle_seconds": settle_total,
             "overhead_percent": (batch_seconds / alone - 1) * 100 if alone else None,
-            "overhead_without_settle_percent": ((batch_seconds - SETTLE_SECONDS) / alone - 1) * 100 if alone else None,
+            "overhead_without_settle_percent": ((batch_seconds - settle_total) / alone - 1) * 100 if alone else None,
             "worker_peak_mb": worker_peak_mb,
         },
         "latency": latency,
@@ -129,44 +144,55 @@ def make_line_image(target: Path) -> Path:
     return target
 
 
-def engine_alone_seconds(documents: list[Path], workers: int, threads: int, log_dir: Path) -> float:
-    """Wall time for ``workers`` ocrd processes reading ``documents`` from one shared queue."""
-    cores = sorted(os.sched_getaffinity(0))
-    pool = [Worker(ocrd_spec("ocrd"), cores, log_dir, threads=threads, tag=f"-alone{i}") for i in range(workers)]
-    todo: queue.SimpleQueue[Path] = queue.SimpleQueue()
-    for document in documents:
-        todo.put(document)
-    failures: list[BaseException] = []
+class EnginePool:
+    """``workers`` ocrd worker processes with the daemon's thread count, outside the daemon."""
 
-    def drain(worker: Worker) -> None:
-        try:
-            while True:
-                try:
-                    document = todo.get_nowait()
-                except queue.Empty:
-                    return
-                worker.read(document)
-        except BaseException as exc:
-            failures.append(exc)
+    def __init__(self, workers: int, threads: int, log_dir: Path) -> None:
+        cores = sorted(os.sched_getaffinity(0))
+        self.workers = [
+            Worker(ocrd_spec("ocrd"), cores, log_dir, threads=threads, tag=f"-alone{i}") for i in range(workers)
+        ]
 
-    try:
-        for worker in pool:
+    def start(self, warm_up: Path) -> None:
+        for worker in self.workers:
             worker.start()
-        for worker in pool:
-            worker.read(documents[0])  # warm-up, as the daemon's workers do before they report ready
+            worker.read(warm_up)  # as the daemon's workers do before they report ready
+
+    def read_all(self, documents: list[Path]) -> float:
+        """Wall seconds for the workers to read ``documents`` from one shared queue."""
+        todo: queue.SimpleQueue[Path] = queue.SimpleQueue()
+        for document in documents:
+            todo.put(document)
+        failures: list[BaseException] = []
+
+        def drain(worker: Worker) -> None:
+            try:
+                while True:
+                    try:
+                        document = todo.get_nowait()
+                    except queue.Empty:
+                        return
+                    worker.read(document)
+            except BaseException as exc:
+                failures.append(exc)
+
         started = time.perf_counter()
-        runners = [threading.Thread(target=drain, args=(worker,)) for worker in pool]
+        runners = [threading.Thread(target=drain, args=(worker,)) for worker in self.workers]
         for runner in runners:
             runner.start()
         for runner in runners:
             runner.join()
-        elapsed = time.perf_counter() - started
-    finally:
-        for worker in pool:
+        if failures:
+            raise failures[0]
+        return time.perf_counter() - started
+
+    def read_repeatedly(self, path: Path, times: int) -> list[float]:
+        """The engine's own seconds for one file, read ``times`` times by one worker."""
+        return [self.workers[0].read(path).seconds for _ in range(times)]
+
+    def stop(self) -> None:
+        for worker in self.workers:
             worker.stop()
-    if failures:
-        raise failures[0]
-    return elapsed
 
 
 def free_port() -> int:
@@ -204,20 +230,25 @@ def wait_ready(port: int, daemon: subprocess.Popen[bytes]) -> None:
 
 def run_batch(documents: list[Path], folders: dict[str, Path], daemon: subprocess.Popen[bytes]) -> float:
     """Seconds from the first document entering the inbox to the last one's result (or error file)."""
+    before = _finished(folders)
+    expected = before + len(documents)
     started = time.perf_counter()
     for document in documents:
         os.replace(document, folders["inbox"] / document.name)  # same file system: atomic, as a scanner's rename
-    expected = len(documents)
-    deadline = time.monotonic() + BATCH_SECONDS_PER_DOCUMENT * expected
+    limit = BATCH_SECONDS_PER_DOCUMENT * len(documents)
+    deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
-        done = sum(1 for _ in folders["outbox"].glob("*.json"))
-        failed = sum(1 for _ in folders["failed"].glob("*.error.json"))
-        if done + failed >= expected:
+        if _finished(folders) >= expected:
             return time.perf_counter() - started
         if daemon.poll() is not None:
             raise RuntimeError(f"ocrd run exited with status {daemon.returncode} during the batch; see its log")
         time.sleep(0.1)
-    raise RuntimeError(f"the batch did not finish in {BATCH_SECONDS_PER_DOCUMENT * expected:.0f} s")
+    raise RuntimeError(f"the batch did not finish in {limit:.0f} s")
+
+
+def _finished(folders: dict[str, Path]) -> int:
+    """Documents with a result: a JSON sidecar in the outbox, or an error file in failed/."""
+    return sum(1 for _ in folders["outbox"].glob("*.json")) + sum(1 for _ in folders["failed"].glob("*.error.json"))
 
 
 async def measure_latency(port: int, image: Path, label: str, clients: int, requests: int) -> dict[str, Any]:

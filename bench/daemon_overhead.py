@@ -74,9 +74,9 @@ def make_documents(folder: Path, count: int) -> list[Path]:
 
 
 def _engine_worker(settings: EngineSettings, jobs: multiprocessing.Queue, done: multiprocessing.Queue, ready) -> None:
-    from ocrd.daemon.worker import _limit_threads, build_pipeline, warm_up
+    from ocrd.daemon.worker import build_pipeline, configure_process, warm_up
 
-    _limit_threads(settings.threads)
+    configure_process(settings.threads)  # exactly as a daemon worker does
     pipeline = build_pipeline(settings)
     warm_up(pipeline)
     ready.wait()
@@ -219,9 +219,15 @@ def main() -> int:
         paths = make_documents(workdir / "documents", args.files)
         settings = EngineSettings(threads=threads)
         engine_runs, daemon_runs = [], []
-        for _ in range(args.rounds):  # alternate, so a noisy neighbour hurts both sides alike
+        for number in range(1, args.rounds + 1):  # alternate, so a noisy neighbour hurts both sides alike
             engine_runs.append(engine_alone(paths, workers, settings))
             daemon_runs.append(through_daemon(paths, workers, threads, args.settle, workdir / "daemon"))
+            print(
+                f"round {number}: engine alone {engine_runs[-1][0]:.2f} s ({engine_runs[-1][1]:.1f} CPU s), "
+                f"daemon {daemon_runs[-1]['seconds']:.2f} s "
+                f"({daemon_runs[-1]['supervisor_cpu_seconds'] + daemon_runs[-1]['workers_cpu_seconds']:.1f} CPU s)",
+                flush=True,
+            )
         engine = min(wall for wall, _ in engine_runs)
         daemon = min(daemon_runs, key=lambda run: run["seconds"])
         engine_cpu = min(cpu for _, cpu in engine_runs)
@@ -234,7 +240,7 @@ def main() -> int:
         print(f"documents: {args.files} ({workers} worker(s) x {threads} thread(s), {os.cpu_count()} cores)")
         print(
             f"engine alone:    {engine:7.2f} s   {engine_rate:7.1f} files/min   runs: "
-            + ", ".join(f"{run:.2f}" for run in engine_runs)
+            + ", ".join(f"{run:.2f}" for run, _ in engine_runs)
         )
         print(
             f"inbox -> outbox: {daemon['seconds']:7.2f} s   {daemon_rate:7.1f} files/min   runs: "

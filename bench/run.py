@@ -85,6 +85,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     daemon.add_argument("--daemon", action="store_true", help="also run the daemon benchmark")
     daemon.add_argument("--daemon-only", action="store_true", help="only the daemon benchmark")
     daemon.add_argument("--documents", type=int, default=200, help="documents in the inbox batch (default: 200)")
+    daemon.add_argument(
+        "--chunks",
+        type=int,
+        default=4,
+        help="parts the batch is dropped in, alternating with the engine alone (default: 4)",
+    )
     daemon.add_argument("--workers", type=int, default=2, help="daemon worker processes (default: 2)")
     daemon.add_argument(
         "--requests", type=int, default=48, help="POST /ocr requests per concurrency level (default: 48)"

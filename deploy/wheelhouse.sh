@@ -17,7 +17,7 @@ usage: $0 [--arch x86_64|aarch64] [--python X.Y] [--glibc X.Y] [--out DIR] [--py
   --arch        target CPU architecture (default: this machine's, $(uname -m))
   --python      target Python version, as on the servers (default: 3.11)
   --glibc       oldest glibc the servers have; newer wheels are not taken (default: 2.28)
-  --out         output folder (default: dist/wheelhouse-ARCH-pyX.Y); emptied first
+  --out         output folder (default: dist/wheelhouse-ARCH-pyX.Y); an earlier wheelhouse there is replaced
   --python-bin  the Python (with pip >= 22) that runs the download here (default: python3)
 EOF
 }
@@ -69,6 +69,11 @@ PLATFORMS="$PLATFORMS --platform manylinux2014_$ARCH"
 
 BUILD="$(mktemp -d)"
 trap 'rm -rf "$BUILD"' EXIT
+# Only ever empty a folder that is a wheelhouse already (or empty): --out / must not wipe anything.
+if [ -d "$OUT" ] && [ -n "$(ls -A "$OUT")" ] && [ ! -f "$OUT/wheelhouse.json" ]; then
+    echo "wheelhouse: $OUT exists and is not a wheelhouse (no wheelhouse.json); choose another --out" >&2
+    exit 2
+fi
 rm -rf "$OUT"
 mkdir -p "$OUT"
 

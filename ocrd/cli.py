@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from ocrd import __version__
-from ocrd.config import LANGS, PREPROCESS_STEPS, EngineSettings, Limits
+from ocrd.config import LANGS, PRECISIONS, PREPROCESS_STEPS, EngineSettings, Limits
 from ocrd.errors import InputError, InternalError, OcrdError, UsageError
 
 app = typer.Typer(
@@ -144,12 +144,22 @@ def ocr_command(
 
 @app.command("models")
 def models_command(
+    action: Annotated[
+        str | None,
+        typer.Argument(help="quantize: build the derived models (optimized FP32, INT8) into the cache now."),
+    ] = None,
     models: Annotated[Path | None, typer.Option(help="Model folder to show instead of the built-in pack.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    precision: Annotated[
+        list[str] | None, typer.Option(help=f"With quantize: {' or '.join(PRECISIONS)} (default: both).")
+    ] = None,
 ) -> None:
     """Show the model pack in use, its files, sizes and checksums, and verify them."""
     from ocrd.engine.models import load_pack, sha256_of
 
+    if action is not None:
+        _models_quantize(action, models, tuple(precision or PRECISIONS), as_json)
+        return
     try:
         pack = load_pack(models, verify=False)
     except OcrdError as error:
@@ -172,6 +182,32 @@ def models_command(
             "ocrd: some model files do not match their published checksums; reinstall the model package", err=True
         )
         raise typer.Exit(4)
+
+
+def _models_quantize(action: str, models: Path | None, precisions: tuple[str, ...], as_json: bool) -> None:
+    from ocrd.engine.derived import models_dir, prepare_models
+
+    try:
+        if action != "quantize":
+            raise UsageError(f"unknown models action {action!r}; the only action is: quantize")
+        unknown = [p for p in precisions if p not in PRECISIONS]
+        if unknown:
+            raise UsageError(f"--precision: unknown {', '.join(unknown)}; choose from {', '.join(PRECISIONS)}")
+        rows = prepare_models(models, precisions)
+    except OcrdError as error:
+        raise fail(error) from None
+    if as_json:
+        typer.echo(json.dumps({"cache": str(models_dir()), "files": rows}, indent=2))
+        return
+    typer.echo(f"derived models in {models_dir()}")
+    for row in rows:
+        typer.echo(f"  {row['precision']:<5} {row['role']:<4} {row['recipe']:<14} {row['sha256']}  {row['path']}")
+        check = row["details"].get("accuracy_check")
+        if check:
+            typer.echo(
+                f"        accuracy check on {check['lines']} generated lines: CER {check['reference_cer']:.2%} (FP32) "
+                f"-> {check['candidate_cer']:.2%} (INT8), readings differ in {check['disagreement']:.2%} of characters"
+            )
 
 
 @app.command("eval")

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 LANGS = ("zh", "en")
 PREPROCESS_STEPS = ("grayscale", "contrast", "denoise", "binarize", "deskew")
+# fp32: the exact optimized rewrite of the shipped models; int8: quantized recognizer (ocrd.engine.derived)
+PRECISIONS = ("fp32", "int8")
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class EngineSettings:
     force_ocr: bool = False  # ignore PDF text layers
     preprocess: tuple[str, ...] = ()  # steps from PREPROCESS_STEPS, applied in this order
     use_orientation: bool = True  # fix upside-down lines with the orientation model
+    precision: str = "fp32"  # one of PRECISIONS; derived models are cached (see ocrd.engine.derived)
     limits: Limits = field(default_factory=Limits)
 
 

@@ -542,15 +542,16 @@ def build_config(layers: _Layers, env: Mapping[str, str], origin: str, file: str
     if not daemon.data_dir:
         daemon = dataclasses.replace(daemon, data_dir=default_data_dir(env))
     if daemon.stale_claim_after < 3 * daemon.rescan_interval:
-        source = layers.sections["daemon"].get("stale_claim_after") or layers.sections["daemon"].get(
-            "rescan_interval"
-        )
-        message = (
-            f"stale_claim_after ({daemon.stale_claim_after:g} s) must be at least 3 x rescan_interval "
-            f"({daemon.rescan_interval:g} s): live claims are refreshed once per rescan, and one that "
-            "looks stale too early would be taken over while its daemon still works on it"
-        )
-        raise source.origin.error(message) if source else ConfigError(message)
+        # Live claims are refreshed once per rescan; one that looks stale too early is taken over
+        # while its daemon still works on it.
+        given = layers.sections["daemon"]
+        if "stale_claim_after" in given or "rescan_interval" not in given:
+            origin = given.get("stale_claim_after", Value(None, Origin("[daemon] stale_claim_after", file))).origin
+            problem = f"must be at least 3 x rescan_interval ({3 * daemon.rescan_interval:g} s)"
+        else:
+            origin = given["rescan_interval"].origin
+            problem = f"must be at most stale_claim_after / 3 ({daemon.stale_claim_after / 3:g} s), or raise stale_claim_after"
+        raise origin.error(f"{problem}: claims are refreshed once per rescan")
     engine = EngineSettings(**sections["engine"], limits=Limits(**sections["engine.limits"]))
     web = WebSettings(**sections["web"])
     if web.auth == "token" and not web.token:

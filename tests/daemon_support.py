@@ -169,6 +169,7 @@ class Daemon:
     args: list[str]
     log_path: Path
     env: dict[str, str] = field(default_factory=dict)
+    prefix: list[str] = field(default_factory=list)  # e.g. setpriv ... to run as another user
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Daemon:
@@ -178,7 +179,7 @@ class Daemon:
         self._ready_before = len(self.events("ready")) if self.log_path.exists() else 0
         self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "ocrd.daemon", "run", *self.args],
+            [*self.prefix, sys.executable, "-m", "ocrd.daemon", "run", *self.args],
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env=env,

@@ -98,7 +98,11 @@ lang = "zh"
         ("[[inbox]]\noutbox = 'out'\n", "[[inbox]] #1: missing key 'path'"),
         ("[[inbox]]\npath = 'in'\noutbox = 'in'\n", "'outbox' must be a different folder than 'path'"),
         ("[web]\nauth = 'token'\n", "[web] auth = 'token' needs [web] token"),
-        ("[daemon]\nrescan_interval = 300\n", "stale_claim_after (600 s) must be at least 3 x rescan_interval"),
+        ("[daemon]\nrescan_interval = 300\n", "[daemon] rescan_interval must be at most stale_claim_after / 3 (200 s)"),
+        (
+            "[daemon]\nstale_claim_after = 100\n",
+            "[daemon] stale_claim_after must be at least 3 x rescan_interval (180 s)",
+        ),
         ("[daemon\n", "is not valid TOML"),
     ],
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,31 @@ def crash_batch(workdir: Path) -> list[Sample]:
     items.append(Sample("damaged.pdf", image_pdf_bytes([lines_for(99)])[:400], [], good=False))
     items.append(Sample("empty.png", b"", [], good=False))
     return items
+
+
+def cpu_ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def kill_a_busy_worker(daemon: Daemon) -> None:
+    """SIGKILL a worker while it reads a file (the one burning CPU), as the OOM killer would."""
+    for _ in range(5):
+        before = len(daemon.events("worker-crashed"))
+        pids = daemon.worker_pids()
+        start = {pid: cpu_ticks(pid) for pid in pids}
+        time.sleep(0.3)
+        busiest = max(pids, key=lambda pid: cpu_ticks(pid) - start[pid])
+        os.kill(busiest, signal.SIGKILL)
+        try:
+            wait_until(lambda: len(daemon.events("worker-crashed")) > before, timeout=5)  # noqa: B023
+            return
+        except AssertionError:  # it had just finished its file: idle when killed; try again
+            wait_until(lambda: len(daemon.worker_pids()) == 2, timeout=60)
+    raise AssertionError("could not catch a worker in the middle of a file")
 
 
 def alive(pid: int) -> bool:
@@ -84,11 +110,10 @@ def test_kill_9_cycles_leave_exactly_one_result_per_file(tmp_path: Path) -> None
         target = min(len(batch) - 2, finished() + 4)
         wait_until(lambda: finished() >= target, timeout=120, interval=0.05)  # noqa: B023
         if cycle == 1:
-            # A worker dies mid-file (as the OOM killer would do it): the daemon lives on and retries.
-            busy = wait_until(lambda: [pid for pid in daemon.worker_pids() if pid in workers], timeout=10)  # noqa: B023
-            os.kill(busy[0], signal.SIGKILL)
-            wait_until(lambda: daemon.events("worker-crashed"), timeout=30)  # noqa: B023
-            wait_until(lambda: len(daemon.worker_pids()) == 2, timeout=30)  # noqa: B023
+            # A worker dies mid-file: the daemon lives on, replaces it and retries the file.
+            kill_a_busy_worker(daemon)
+            wait_until(lambda: len(daemon.worker_pids()) == 2, timeout=60)  # noqa: B023
+            workers = daemon.worker_pids()
         daemon.kill9()
         # Workers die with their supervisor instead of running on as orphans.
         wait_until(lambda: not any(alive(pid) for pid in workers), timeout=10)  # noqa: B023

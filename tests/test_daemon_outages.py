@@ -1,22 +1,31 @@
 """Acceptance: the outbox becomes unwritable (read-only, full, unmounted) and comes back; files wait, then complete.
 
-The tests run as root in CI, and root ignores permission bits, so "read-only" is made real with
-``chattr +i`` (the immutable attribute stops root too) or, where that is unsupported, a read-only
-bind mount. Disk full is a tiny tmpfs filled to the brim; an unmounted share is a tmpfs that is
-unmounted and mounted again. A test skips (saying why) only when the machine forbids the tool.
+The tests run as root in CI, and root ignores permission bits, so "read-only" is made real with the
+first method this machine allows: ``chattr +i`` (the immutable attribute stops root too; needs
+CAP_LINUX_IMMUTABLE), a read-only bind mount (needs CAP_SYS_ADMIN), or running the daemon as an
+unprivileged user with ``setpriv`` and taking the write bit away (works with Docker's default
+capabilities). OCRD_TEST_READONLY=chattr|bind|setpriv forces one. Disk full is a tiny tmpfs filled
+to the brim; an unmounted share is a tmpfs that is unmounted and mounted again. A test skips
+(saying why) only when the machine forbids every method.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
+import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.daemon_support import (
     FAST_DAEMON,
+    REPO,
     Daemon,
     Sample,
     assert_exactly_once,
@@ -45,7 +54,11 @@ def make_batch(workdir: Path) -> list[Sample]:
 
 
 def outage_round(
-    tmp_path: Path, folders: dict[str, Path], break_it: Callable[[], None], fix_it: Callable[[], None]
+    tmp_path: Path,
+    folders: dict[str, Path],
+    break_it: Callable[[], None],
+    fix_it: Callable[[], None],
+    prefix: list[str] | None = None,
 ) -> Daemon:
     """Start a daemon, break the outbox, drop files, see them wait safely, fix it, see them complete."""
     batch = make_batch(tmp_path / "generated")
@@ -63,7 +76,7 @@ def outage_round(
         daemon=FAST_DAEMON,
         web={"enabled": False},
     )
-    daemon = Daemon(["--config", str(config)], tmp_path / "daemon.log").start().wait_ready()
+    daemon = Daemon(["--config", str(config)], tmp_path / "daemon.log", prefix=prefix or []).start().wait_ready()
     try:
         break_it()
         for sample in batch:
@@ -96,40 +109,100 @@ def folders_for(tmp_path: Path, outbox: Path | None = None) -> dict[str, Path]:
     folders = {name: tmp_path / name for name in ("inbox", "outbox", "done", "failed")}
     if outbox is not None:
         folders["outbox"] = outbox
-    folders["inbox"].mkdir()
+    folders["inbox"].mkdir(exist_ok=True)
     return folders
 
 
-@contextmanager
-def read_only_switch(folder: Path) -> Iterator[tuple[Callable[[], None], Callable[[], None]]]:
-    """(make read-only, make writable) for ``folder``, in a way that binds root too."""
-    folder.mkdir(parents=True, exist_ok=True)
-    if run("chattr", "+i", str(folder)) and run("chattr", "-i", str(folder)):
-        yield (lambda: run("chattr", "+i", str(folder)) or None), (lambda: run("chattr", "-i", str(folder)) or None)
-        run("chattr", "-i", str(folder))
-        return
-    if run("mount", "--bind", str(folder), str(folder)):
-        run("umount", str(folder))
+@dataclass
+class ReadOnlyMethod:
+    name: str
+    base: Path  # where the test folders live
+    prefix: list[str]  # how the daemon is started
+    make_read_only: Callable[[Path], None]
+    make_writable: Callable[[Path], None]
 
-        def make_read_only() -> None:
+
+UNPRIVILEGED = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
+
+
+def unprivileged_python_works() -> bool:
+    """Can user 'nobody' run this very Python with ocrd and the engine importable?"""
+    probe = "import sys, onnxruntime, ocrd.daemon.worker; print(sys.base_prefix)"
+    result = subprocess.run(
+        [*UNPRIVILEGED, sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    return result.returncode == 0 and result.stdout.strip() == sys.base_prefix
+
+
+@contextmanager
+def read_only_method(tmp_path: Path) -> Iterator[ReadOnlyMethod]:
+    """The first way to make a folder read-only for the daemon that this machine permits."""
+    wanted = os.environ.get("OCRD_TEST_READONLY")
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    if wanted in (None, "chattr") and run("chattr", "+i", str(probe)) and run("chattr", "-i", str(probe)):
+
+        def immutable(folder: Path) -> None:
+            assert run("chattr", "+i", str(folder)), "chattr +i failed"
+
+        yield ReadOnlyMethod("chattr +i", tmp_path, [], immutable, lambda folder: run("chattr", "-i", str(folder)))
+        return
+    if wanted in (None, "bind") and run("mount", "--bind", str(probe), str(probe)):
+        run("umount", str(probe))
+
+        def bind_read_only(folder: Path) -> None:
             run("mount", "--bind", str(folder), str(folder))
             run("mount", "-o", "remount,bind,ro", str(folder))
 
-        def make_writable() -> None:
+        def unbind(folder: Path) -> None:
             while run("umount", str(folder)):
                 pass
 
-        yield make_read_only, make_writable
-        make_writable()
+        yield ReadOnlyMethod("read-only bind mount", tmp_path, [], bind_read_only, unbind)
         return
-    pytest.skip("neither chattr +i nor a read-only bind mount is permitted on this machine")
+    if wanted in (None, "setpriv") and unprivileged_python_works():
+        base = Path(tempfile.mkdtemp(prefix="ocrd-readonly-"))  # pytest's tmp is private to root
+        base.chmod(0o777)
+        try:
+            yield ReadOnlyMethod(
+                "unprivileged daemon, write bit removed",
+                base,
+                UNPRIVILEGED,
+                lambda folder: folder.chmod(0o555),
+                lambda folder: folder.chmod(0o777),
+            )
+        finally:
+            shutil.rmtree(base, ignore_errors=True)
+        return
+    tried = [name for name in ("chattr", "bind", "setpriv") if wanted in (None, name)]
+    pytest.skip(
+        f"no permitted way to make a folder read-only for root here (tried: {', '.join(tried)}; chattr needs "
+        "CAP_LINUX_IMMUTABLE, bind mounts CAP_SYS_ADMIN, setpriv a Python installation 'nobody' can run)"
+    )
 
 
 def test_read_only_outbox_then_writable_again(tmp_path: Path) -> None:
-    folders = folders_for(tmp_path)
-    with read_only_switch(folders["outbox"]) as (make_read_only, make_writable):
-        daemon = outage_round(tmp_path, folders, make_read_only, make_writable)
-    assert any("Operation not permitted" in e["msg"] or "Read-only" in e["msg"] for e in daemon.events("file-waiting"))
+    with read_only_method(tmp_path) as method:
+        folders = folders_for(method.base)
+        for folder in folders.values():
+            folder.mkdir(exist_ok=True)
+            folder.chmod(0o777)
+        outbox = folders["outbox"]
+        try:
+            daemon = outage_round(
+                method.base,
+                folders,
+                lambda: method.make_read_only(outbox),
+                lambda: method.make_writable(outbox),
+                prefix=method.prefix,
+            )
+        finally:
+            method.make_writable(outbox)
+    waiting = daemon.events("file-waiting")
+    assert any(word in e["msg"] for e in waiting for word in ("not permitted", "Read-only", "Permission denied"))
     assert daemon.events("inbox-resumed"), "claiming resumed by itself"
 
 

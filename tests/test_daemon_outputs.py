@@ -254,3 +254,16 @@ def test_a_claim_taken_over_by_another_daemon_is_never_written(tmp_path: Path) -
     with pytest.raises(outputs.ClaimLostError):
         outputs.fail(targets, claim, error_info("CorruptFileError", "corrupt", "x"))
     assert list((tmp_path / "outbox").iterdir()) == [] == list((tmp_path / "done").iterdir())
+
+
+def test_crash_between_link_and_unlink_of_a_failure_leaves_one_copy(tmp_path: Path) -> None:
+    targets, claim, _ = claimed(tmp_path, "bad.png", b"not a png")
+    planned = tmp_path / "failed" / "bad.png"
+    claim.record.stage, claim.record.original_to = FAILING, str(planned)
+    claim.record.error = error_info("CorruptFileError", "corrupt", "not a PNG")
+    claim.save()
+    planned.parent.mkdir(exist_ok=True)
+    os.link(claim.file, planned)  # linked into failed/, the claimed name not removed yet
+    adopted = ProcessingArea(tmp_path / "inbox", Owner("next-run", 1, "0")).adopt(claim.folder)
+    assert adopted is not None and outputs.resume(targets, adopted) == outputs.FINISHED
+    assert sorted(p.name for p in (tmp_path / "failed").iterdir()) == ["bad.png", "bad.png.error.json"]

@@ -40,7 +40,7 @@ def start_daemon(tmp_path: Path, watch: str, settle: float) -> tuple[Daemon, dic
             }
         ],
         # Rescans only every hour: after the start scan, new files must be found by the watcher itself.
-        daemon={**FAST_DAEMON, "rescan_interval": 3600.0},
+        daemon={**FAST_DAEMON, "rescan_interval": 3600.0, "stale_claim_after": 36000.0},
         web={"enabled": False},
     )
     return Daemon(["--config", str(config)], tmp_path / "daemon.log").start().wait_ready(), folders

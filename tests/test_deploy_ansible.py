@@ -60,7 +60,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 def tool(name: str) -> str:
     path = VENV_BIN / name
     if not path.exists():
-        pytest.fail(f"{name} is missing from {VENV_BIN}: pip install -e '.[test]' (it brings ansible-core, ansible-lint)")
+        pytest.fail(
+            f"{name} is missing from {VENV_BIN}: pip install -e '.[test]' (it brings ansible-core, ansible-lint)"
+        )
     return str(path)
 
 
@@ -95,11 +97,15 @@ def test_ansible_lint_production_profile_passes() -> None:
 def target_python() -> str:
     """A Python >= 3.11 with venv support that the service user can run (not one below /root)."""
     for candidate in ("/usr/bin/python3", "/usr/bin/python3.13", "/usr/bin/python3.12", "/usr/bin/python3.11"):
-        probe = subprocess.run(
-            [candidate, "-c", "import sys, ensurepip; sys.exit(sys.version_info < (3, 11))"],
-            capture_output=True,
-            check=False,
-        ) if Path(candidate).exists() else None
+        probe = (
+            subprocess.run(
+                [candidate, "-c", "import sys, ensurepip; sys.exit(sys.version_info < (3, 11))"],
+                capture_output=True,
+                check=False,
+            )
+            if Path(candidate).exists()
+            else None
+        )
         if probe is not None and probe.returncode == 0:
             return candidate
     pytest.fail("no system Python >= 3.11 with venv: install the Debian packages python3 and python3-venv")
@@ -167,7 +173,7 @@ def run_playbook(deployment: Deployment, *options: str) -> Playbook:
     (deployment.prefix / f"ansible-run-{len(deployment.runs)}.log").write_text(log + playbook.output)
     if ARTIFACTS.parent.is_dir():  # CI keeps ci-artifacts/
         ARTIFACTS.mkdir(exist_ok=True)
-        (ARTIFACTS / f"ansible-run-{len(deployment.runs)}.log").write_text(log + playbook.output)
+        (ARTIFACTS / f"{deployment.prefix.name}-run-{len(deployment.runs)}.log").write_text(log + playbook.output)
     assert playbook.returncode == 0, playbook.output[-6000:]
     return playbook
 
@@ -239,7 +245,13 @@ def run_installed_daemon(deployment: Deployment) -> None:
     command = [str(prefix / "opt" / "venv" / "bin" / "ocrd"), "run", "--config", str(deployment.config_file)]
     with log_file.open("wb") as log:
         daemon = subprocess.Popen(
-            command, env=env, user=USER, group=USER, extra_groups=[], stdout=log, stderr=subprocess.STDOUT,
+            command,
+            env=env,
+            user=USER,
+            group=USER,
+            extra_groups=[],
+            stdout=log,
+            stderr=subprocess.STDOUT,
             cwd=deployment.variables["ocrd_data_dir"],
         )
     try:
@@ -293,9 +305,20 @@ def deployment() -> Iterator[Deployment]:
     try:
         wheelhouse = prefix / "wheelhouse"
         build = subprocess.run(
-            [str(REPO / "deploy" / "wheelhouse.sh"), "--arch", platform.machine(), "--python", python_version,
-             "--out", str(wheelhouse), "--python-bin", sys.executable],
-            capture_output=True, text=True, timeout=900,
+            [
+                str(REPO / "deploy" / "wheelhouse.sh"),
+                "--arch",
+                platform.machine(),
+                "--python",
+                python_version,
+                "--out",
+                str(wheelhouse),
+                "--python-bin",
+                sys.executable,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=900,
         )
         assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
         (prefix / "systemd").mkdir()  # stands in for /etc/systemd/system, which every systemd host has
@@ -323,13 +346,25 @@ def deployment() -> Iterator[Deployment]:
             "ocrd_web_port": free_port(),
             "ocrd_web_token": WEB_TOKEN,
             "ocrd_inboxes": [
-                {"name": "e2e", "path": str(prefix / "srv" / "inbox"), "outbox": str(prefix / "srv" / "outbox"),
-                 "settle": 0.5, "poll_interval": 0.5}
+                {
+                    "name": "e2e",
+                    "path": str(prefix / "srv" / "inbox"),
+                    "outbox": str(prefix / "srv" / "outbox"),
+                    "settle": 0.5,
+                    "poll_interval": 0.5,
+                }
             ],
             # Written (unit + root-only credentials), not mounted: there is no systemd to mount it.
             "ocrd_mounts": [
-                {"path": str(prefix / "mnt" / "finance"), "src": "//files.example.invalid/finance", "fstype": "cifs",
-                 "options": ["vers=3.0"], "username": "svc-ocr", "password": SHARE_PASSWORD, "domain": "EXAMPLE"}
+                {
+                    "path": str(prefix / "mnt" / "finance"),
+                    "src": "//files.example.invalid/finance",
+                    "fstype": "cifs",
+                    "options": ["vers=3.0"],
+                    "username": "svc-ocr",
+                    "password": SHARE_PASSWORD,
+                    "domain": "EXAMPLE",
+                }
             ],
         }
         deployed = Deployment(prefix=prefix, variables=variables)
@@ -398,12 +433,16 @@ def test_user_folders_and_configuration(deployment: Deployment) -> None:
         "poll_interval": 0.5,
     }
     assert config["web"] == {
-        "enabled": True, "host": "127.0.0.1", "port": deployment.variables["ocrd_web_port"],
-        "auth": "token", "token": WEB_TOKEN,
+        "enabled": True,
+        "host": "127.0.0.1",
+        "port": deployment.variables["ocrd_web_port"],
+        "auth": "token",
+        "token": WEB_TOKEN,
     }
     check = subprocess.run(
         [str(deployment.prefix / "opt" / "venv" / "bin" / "ocrd"), "check-config", str(deployment.config_file)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert check.returncode == 0, check.stderr
 
@@ -415,9 +454,14 @@ def test_share_password_only_in_the_root_only_credentials_file(deployment: Deplo
     assert (stat.st_uid, oct(stat.st_mode & 0o777)) == (0, "0o600")
     assert f"password={SHARE_PASSWORD}" in credentials[0].read_text()
     holders = [
-        path for path in deployment.prefix.rglob("*")
-        if path.is_file() and path.suffix != ".json" and not path.name.startswith("ansible-run-")
-        and "wheelhouse" not in path.parts and "venv" not in path.parts and SHARE_PASSWORD.encode() in path.read_bytes()
+        path
+        for path in deployment.prefix.rglob("*")
+        if path.is_file()
+        and path.suffix != ".json"
+        and not path.name.startswith("ansible-run-")
+        and "wheelhouse" not in path.parts
+        and "venv" not in path.parts
+        and SHARE_PASSWORD.encode() in path.read_bytes()
     ]
     assert holders == credentials
     for run in deployment.runs:
@@ -472,3 +516,61 @@ def test_dashboard_and_alerts_match_the_live_metrics(deployment: Deployment) -> 
     assert "ocrd_stage_duration_seconds_bucket" in names
     assert check_names(dashboard_queries(dashboard), deployment.metrics) == []
     assert check_names(rule_queries(), deployment.metrics, ignore=REQUESTED_METRICS) == []
+
+
+# --- a second tenant: the template unit, configuration only ----------------------------------------
+
+
+def test_instance_gets_its_own_config_unit_and_extra_settings() -> None:
+    """ocrd_instance=acme writes /etc/ocrd/acme.toml and a drop-in for ocrd@acme; nested extra settings
+    become TOML sub-tables. Only the configure and service tasks run (the code is this checkout's)."""
+    if os.geteuid() != 0:
+        pytest.skip("creates a system user: run as root (CI does)")
+    prefix = Path(tempfile.mkdtemp(prefix="ocrd-instance-", dir="/tmp"))
+    (prefix / "systemd").mkdir()
+    (prefix / "inventory.yml").write_text(
+        "ocrd_servers:\n  hosts:\n    localhost:\n"
+        f"      ansible_connection: local\n      ansible_python_interpreter: {sys.executable}\n"
+        "      ansible_become: false\n"
+    )
+    user = "ocrd-e2e-acme"
+    variables = {
+        "ocrd_instance": "acme",
+        "ocrd_venv_dir": sys.prefix,
+        "ocrd_config_dir": str(prefix / "etc"),
+        "ocrd_data_dir": str(prefix / "var" / "lib" / "ocrd" / "acme"),
+        "ocrd_unit_dir": str(prefix / "systemd"),
+        "ocrd_manage_service": False,
+        "ocrd_user": user,
+        "ocrd_group": user,
+        "ocrd_uid": UID + 1,
+        "ocrd_gid": GID + 1,
+        "ocrd_web_port": 8091,
+        "ocrd_inboxes": [
+            {
+                "name": "acme",
+                "path": str(prefix / "srv" / "in"),
+                "outbox": str(prefix / "srv" / "out"),
+                "patterns": ["*.pdf"],
+                "on_success": "keep",
+            }
+        ],
+        "ocrd_config_extra": {"engine": {"dpi": 300, "limits": {"max_pages": 500}}},
+    }
+    deployment = Deployment(prefix=prefix, variables=variables)
+    try:
+        run_playbook(deployment, "--tags", "ocrd_configure,ocrd_service")
+        second = run_playbook(deployment, "--tags", "ocrd_configure,ocrd_service")
+        assert second.recap()["changed"] == 0, second.output[-4000:]
+        config = tomllib.loads((prefix / "etc" / "acme.toml").read_text())
+        assert config["engine"] == {"dpi": 300, "lang": "zh", "limits": {"max_pages": 500}}
+        assert config["web"]["port"] == 8091
+        assert config["inbox"][0]["patterns"] == ["*.pdf"]
+        assert (prefix / "systemd" / "ocrd@.service").read_bytes() == (REPO / "systemd" / "ocrd@.service").read_bytes()
+        dropin = (prefix / "systemd" / "ocrd@acme.service.d" / "10-site.conf").read_text()
+        assert f"ExecStart={sys.prefix}/bin/ocrd run --config {prefix}/etc/acme.toml" in dropin
+        assert f"User={user}" in dropin
+    finally:
+        for command in (["userdel", user], ["groupdel", user]):
+            subprocess.run(command, capture_output=True, check=False)
+        shutil.rmtree(prefix, ignore_errors=True)

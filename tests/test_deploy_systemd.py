@@ -22,7 +22,9 @@ SYSTEM_UNITS = Path("/usr/lib/systemd/system")
 MAX_EXPOSURE = 2.0  # systemd-analyze security: 0 = locked down, 10 = unprotected
 
 # Lines that must be identical in ocrd.service and ocrd@.service: only paths and names may differ.
-INSTANCE_SPECIFIC = re.compile(r"^(Description|ExecStart|ExecReload|Environment|WorkingDirectory|StateDirectory|CacheDirectory)=")
+INSTANCE_SPECIFIC = re.compile(
+    r"^(Description|ExecStart|ExecReload|Environment|WorkingDirectory|StateDirectory|CacheDirectory)="
+)
 
 
 def systemd_analyze() -> str:

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ocrd.daemon.durable import fsync_dir, link_new, write_replace
+from ocrd.daemon.durable import link_new, write_replace
 
 STATE_DIR = ".ocrd"  # hidden folder inside each inbox; never scanned
 PROCESSING = "processing"
@@ -139,8 +139,10 @@ class Claim:
     def file(self) -> Path:
         return self.folder / FILES / self.record.rel
 
-    def save(self) -> None:
-        write_replace(self.folder / RECORD, json.dumps(asdict(self.record), ensure_ascii=False).encode())
+    def save(self, *, durable: bool = True) -> None:
+        """Write the record; ``durable=False`` where losing it to a power cut costs nothing important."""
+        data = json.dumps(asdict(self.record), ensure_ascii=False).encode()
+        write_replace(self.folder / RECORD, data, durable=durable)
 
 
 class ProcessingArea:
@@ -203,9 +205,12 @@ class ProcessingArea:
         return ClaimRecord(rel=rel, claimed_at=claimed_at)
 
     def release(self, claim: Claim) -> None:
-        """Forget a finished claim (its file is already in done/ or failed/, or deleted)."""
+        """Forget a finished claim (its file is already in done/ or failed/, or deleted).
+
+        Not synced: a claim folder brought back by a power loss holds a record saying the work is
+        finished, and recovery just removes it.
+        """
         shutil.rmtree(claim.folder, ignore_errors=True)
-        fsync_dir(self.root)
 
     def hand_back(self, claim: Claim) -> bool:
         """Put the file back into the inbox (never over a newer file of the same name); True on success.

@@ -39,29 +39,35 @@ def fsync_dir(path: str | os.PathLike[str]) -> None:
         os.close(fd)
 
 
-def write_temp(folder: Path, data: bytes, hint: str = "file") -> Path:
-    """Write ``data`` to a new hidden temporary file in ``folder`` and fsync it."""
+def write_temp(folder: Path, data: bytes, hint: str = "file", *, durable: bool = True) -> Path:
+    """Write ``data`` to a new hidden temporary file in ``folder`` (and fsync it)."""
     fd, name = tempfile.mkstemp(dir=folder, prefix=f".{hint[:40]}.", suffix=TEMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
     except BaseException:
         _unlink_quietly(Path(name))
         raise
     return Path(name)
 
 
-def write_replace(path: Path, data: bytes) -> None:
-    """Atomically replace ``path`` (for our own bookkeeping files, never for results)."""
-    temp = write_temp(path.parent, data, path.name)
+def write_replace(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Atomically replace ``path`` (for our own bookkeeping files, never for results).
+
+    ``durable=False`` skips the fsyncs: still atomic for readers and across a crashed process,
+    only a power loss may bring back the previous version.
+    """
+    temp = write_temp(path.parent, data, path.name, durable=durable)
     try:
         os.replace(temp, path)
     except BaseException:
         _unlink_quietly(temp)
         raise
-    fsync_dir(path.parent)
+    if durable:
+        fsync_dir(path.parent)
 
 
 def link_new(source: Path, target: Path) -> bool:
@@ -169,8 +175,9 @@ def move_file(
             continue
         fsync_dir(folder)
         if os.path.lexists(source):
+            # Not synced: should a power loss bring the name back, the claim record says where the
+            # file went and recovery removes the duplicate name.
             os.unlink(source)
-            fsync_dir(source.parent)
         return target
     raise AssertionError("unreachable")  # pragma: no cover - candidate_names is endless
 

@@ -154,6 +154,10 @@ class InboxRuntime:
 
     # --- one step -------------------------------------------------------------------------------------
 
+    def needs_step(self) -> bool:
+        """Cheap check from the loop thread: is there anything for a step to do?"""
+        return bool(self._dirty) or len(self.tracker) > 0 or self.clock() >= self._next_rescan
+
     def step(self, want: int, *, held: Sequence[Claim] = (), allow_claims: bool = True) -> Step:
         """Observe changes, rescan when due, adopt abandoned claims, and claim up to ``want`` files.
 

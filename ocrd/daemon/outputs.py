@@ -187,10 +187,14 @@ def fail(targets: Targets, claim: Claim, error: dict[str, Any], *, node: str = "
     if record.sha256 is None and os.path.lexists(claim.file):
         with contextlib.suppress(OSError):
             record.sha256 = sha256_of(claim.file)
+    planned = record.original_to
+    moved_before = record.stage == FAILING and planned and os.path.lexists(planned) and os.path.lexists(claim.file)
+    if moved_before and _same(claim.file, planned):
+        os.unlink(claim.file)  # crashed between link and unlink of the move
     if os.path.lexists(claim.file):
         moved = move_file(claim.file, Path(inbox.failed, folder), name, plan=plan)
     else:  # resumed after a crash that came after the move
-        moved = Path(record.original_to or Path(inbox.failed, folder, name))
+        moved = Path(planned or Path(inbox.failed, folder, name))
     write_error_file(moved, inbox, record, node=node)
     return str(moved)
 

@@ -326,6 +326,14 @@ class WorkerPool:
         slot.process, slot.conn = None, None
         job = self._finish_job(slot)
         was_starting = slot.state == STARTING
+        if job is None and slot.state == IDLE and not self._stopping:
+            event(
+                log,
+                "worker-exited",
+                f"idle worker {pid} {describe_exit(exitcode)}; starting a new one",
+                level=logging.WARNING,
+                pid=pid,
+            )
         if job is not None:
             reason = slot.kill_reason or "crash"
             detail = describe_exit(exitcode)

@@ -6,6 +6,7 @@ rescans) and ask which files are ready, so tests can step time instead of sleepi
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -106,10 +107,10 @@ class StabilityTracker:
     def ready(self, limit: int | None = None) -> list[Hashable]:
         """Ready files, the longest-settled first (so a backlog is worked off in arrival order)."""
         now = self.clock()
-        ready = [(entry.changed_at, key) for key, entry in self._entries.items() if self._is_ready(entry, now)]
-        ready.sort(key=lambda item: item[0])
-        keys = [key for _, key in ready]
-        return keys if limit is None else keys[:limit]
+        ready = ((entry.changed_at, key) for key, entry in self._entries.items() if self._is_ready(entry, now))
+        if limit is None:
+            return [key for _, key in sorted(ready, key=lambda item: item[0])]
+        return [key for _, key in heapq.nsmallest(limit, ready, key=lambda item: item[0])]
 
     def waiting(self) -> int:
         return len(self._entries)

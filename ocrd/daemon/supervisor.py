@@ -232,6 +232,9 @@ class Supervisor:
             await self.pool.stop(grace)
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=max(grace, 10.0))
+        queued, self._queue = list(self._queue), deque()  # e.g. requeued after a worker crash meanwhile
+        for job in queued:
+            await self._hand_back(job)
         for job in list(self._retries):
             self._retries.remove(job)
             await self._hand_back(job)
@@ -344,6 +347,8 @@ class Supervisor:
             if name in self._stepping:
                 self._kick_again.add(name)
                 continue  # its previous step is still running (slow share)
+            if not self.inboxes[name].needs_step():
+                continue
             want = free // len(names) + (1 if index < free % len(names) else 0)
             self._stepping.add(name)  # now, not when the task starts: one step per inbox at a time
             self._promised += want
@@ -494,7 +499,8 @@ class Supervisor:
             earlier = dedupe.lookup(settings.outbox, claim.record.sha256)
             if earlier is not None:
                 return earlier
-        claim.save()
+        # The attempt counter only spots files that crash workers; a power cut may lose one count.
+        claim.save(durable=False)
         return None
 
     # --- outcomes ---------------------------------------------------------------------------------

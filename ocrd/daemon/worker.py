@@ -72,10 +72,18 @@ def _die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
-def _limit_threads(threads: int) -> None:
-    # Math libraries read these when first imported; onnxruntime gets the count via EngineSettings.
+def configure_process(threads: int) -> None:
+    """Keep every library in this process to ``threads`` threads (call before importing the engine).
+
+    With several workers per machine, libraries that each default to "all cores" (OpenMP, BLAS,
+    OpenCV) oversubscribe the CPU and lose throughput; onnxruntime gets its count via EngineSettings.
+    """
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[name] = str(max(1, threads))
+    with contextlib.suppress(ImportError):
+        import cv2
+
+        cv2.setNumThreads(max(1, threads))
 
 
 def run(conn: Any, settings: EngineSettings, factory: str, parent_pid: int) -> None:
@@ -83,7 +91,7 @@ def run(conn: Any, settings: EngineSettings, factory: str, parent_pid: int) -> N
     _die_with_parent(parent_pid)
     # Ctrl-C in a terminal reaches the whole process group; the supervisor decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _limit_threads(settings.threads)
+    configure_process(settings.threads)
     started = time.perf_counter()
     try:
         build = resolve(factory)
@@ -92,10 +100,6 @@ def run(conn: Any, settings: EngineSettings, factory: str, parent_pid: int) -> N
     except BaseException as exc:  # report why the engine cannot start, then exit
         conn.send(("fatal", describe_error(exc)))
         return
-    with contextlib.suppress(ImportError):
-        import cv2
-
-        cv2.setNumThreads(max(1, settings.threads))
     pipelines: dict[tuple[tuple[str, Any], ...], Any] = {(): default}
     conn.send(("ready", os.getpid(), time.perf_counter() - started))
     while True:

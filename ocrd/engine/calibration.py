@@ -26,8 +26,13 @@ from PIL import Image, ImageDraw, ImageFont
 CJK_FONT = "china-s"
 LATIN_FONTS = ("helv", "hebo", "tiro", "tibo", "tiit", "cour")
 
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
 # Words and phrases seen on Chinese business documents (invoices, contracts, forms, notices).
-CHINESE_WORDS = (
+CHINESE_WORDS = _words(
     "发票 增值税 普通发票 专用发票 发票代码 发票号码 开票日期 校验码 机器编号 购买方 销售方 名称 纳税人识别号 "
     "地址 电话 开户行 账号 货物 应税劳务 服务名称 规格型号 单位 数量 单价 金额 税率 税额 合计 价税合计 大写 "
     "小写 备注 收款人 复核 开票人 合同 甲方 乙方 丙方 第一条 第二条 第三条 签订 日期 地点 有效期 违约责任 "
@@ -40,9 +45,9 @@ CHINESE_WORDS = (
     "报告 分析 结果 统计 季度 年度 收入 支出 利润 同比 增长 下降 百分比 预算 审批 部门 负责人 经办人 "
     "人民币 元 角 分 整 壹 贰 叁 肆 伍 陆 柒 捌 玖 拾 佰 仟 万 亿 零 订单 编号 客户 供应商 交货 运输 "
     "行程单 出租车 里程 上车 下车 时间 费用 乘客 司机 车牌号 起点 终点 微信 支付宝 银行卡 现金 支付"
-).split()
+)
 
-ENGLISH_WORDS = (
+ENGLISH_WORDS = _words(
     "the of and to in for is on that by this with from at as be are was it an or not have will your can "
     "invoice total amount tax date number order customer payment due bill of lading shipper consignee port "
     "vessel container weight description quantity unit price subtotal balance account bank address phone "
@@ -51,7 +56,7 @@ ENGLISH_WORDS = (
     "change form project manager department version revision document user manual device board pin power "
     "supply voltage current interface connect setting memo from subject please note meeting schedule "
     "survey question answer yes no strongly agree disagree neutral other comments thank you"
-).split()
+)
 
 PUNCTUATION_ZH = "，。：；、（）《》“”！？"
 PUNCTUATION_EN = ".,:;()-/#%&"
@@ -134,7 +139,9 @@ class LineTextGenerator:
         elif kind == 2:
             value = "".join(self._pick(string.digits) for _ in range(int(self.rng.integers(6, 19))))
         elif kind == 3:
-            value = "".join(self._pick(string.ascii_uppercase + string.digits) for _ in range(int(self.rng.integers(6, 18))))
+            value = "".join(
+                self._pick(string.ascii_uppercase + string.digits) for _ in range(int(self.rng.integers(6, 18)))
+            )
         else:
             value = f"{self.rng.integers(1, 1000)}.{self.rng.integers(0, 100):02d}%"
         separator = self._pick((": ", "：", " ", ":"))

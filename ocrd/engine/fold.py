@@ -221,7 +221,9 @@ def _fold_before_conv(graph: _Graph, mul: onnx.NodeProto, report: FoldReport) ->
     weight = weight * s[channel][:, :, None, None]
     _store_conv(graph, conv, weight, bias)
     # The Add now shifts the unscaled input by b/s; the Mul goes.
-    shift_name = graph.add_constant(f"{add.output[0]}_shift_folded_{len(graph.initializers)}", (b / s).reshape(1, -1, 1, 1))
+    shift_name = graph.add_constant(
+        f"{add.output[0]}_shift_folded_{len(graph.initializers)}", (b / s).reshape(1, -1, 1, 1)
+    )
     add.input[0], add.input[1] = source, shift_name
     graph.bypass(mul, source)
     report.scale_only += 1
@@ -238,9 +240,9 @@ def fold_affine_into_conv(model: onnx.ModelProto) -> FoldReport:
         for node in list(graph.graph.node):
             if id(node) in graph.removed:
                 continue
-            if node.op_type == "Conv" and _fold_after_conv(graph, node, report):
-                changed = True
-            elif node.op_type == "Mul" and _fold_before_conv(graph, node, report):
-                changed = True
+            folded = (node.op_type == "Conv" and _fold_after_conv(graph, node, report)) or (
+                node.op_type == "Mul" and _fold_before_conv(graph, node, report)
+            )
+            changed = changed or folded
     graph.finish()
     return report

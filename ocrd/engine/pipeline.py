@@ -115,7 +115,7 @@ class OcrPipeline:
                 f"unknown preprocessing step(s) {', '.join(unknown)}; choose from {', '.join(PREPROCESS_STEPS)}"
             )
         started = time.perf_counter()
-        self.pack = load_pack(self.settings.model_dir)
+        self.pack = load_pack(self.settings.model_dir, precision=self.settings.precision)
         threads = self.settings.threads
         self.detector = Detector(self.pack.det, threads, detection)
         self.recognizer = Recognizer(self.pack.rec, self.pack.dictionary, threads)
