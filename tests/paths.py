@@ -15,4 +15,6 @@ EVAL_DEV = EVAL_ROOT / "dev"
 EVAL_DEV_PDF = EVAL_ROOT / "dev_pdf"
 
 if not (EVAL_DEV / "labels.jsonl").is_file():
-    raise RuntimeError(f"evaluation data not found at {EVAL_ROOT}; set OCRD_EVAL_DIR to the folder holding dev/ and dev_pdf/")
+    raise RuntimeError(
+        f"evaluation data not found at {EVAL_ROOT}; set OCRD_EVAL_DIR to the folder holding dev/ and dev_pdf/"
+    )
