@@ -8,7 +8,7 @@ setup:
 	./scripts/setup.sh run
 
 run: setup
-	$(VENV)/bin/ocrd run
+	OCRD_DAEMON__DATA_DIR="$(CURDIR)/ocrd-data" $(VENV)/bin/ocrd run
 
 test:
 	./scripts/setup.sh test

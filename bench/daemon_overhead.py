@@ -158,7 +158,7 @@ def through_daemon(paths: list[Path], workers: int, threads: int, settle: float,
             [sys.executable, "-m", "ocrd.daemon", "run", "--config", str(config)],
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONPATH": str(REPO), "OCRD_CONFIG": ""},
+            env={**os.environ, "PYTHONPATH": str(REPO), "OCRD_CONFIG": "none"},
         )
         try:
             while '"event": "ready"' not in log_path.read_text():

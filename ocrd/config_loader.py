@@ -25,6 +25,7 @@ from ocrd.config import (
     LOG_FORMATS,
     LOG_LEVELS,
     ON_SUCCESS,
+    PRECISIONS,
     PREPROCESS_STEPS,
     WATCH_MODES,
     WEB_AUTH,
@@ -39,6 +40,7 @@ from ocrd.errors import ConfigError, UsageError
 
 ENV_PREFIX = "OCRD_"
 CONFIG_ENV = "OCRD_CONFIG"
+NO_FILE = "none"
 DATA_DIR_ENV = "OCRD_DATA_DIR"
 # Looked at in this order when neither --config nor $OCRD_CONFIG names a file.
 SEARCH_PATHS = ("$XDG_CONFIG_HOME/ocrd/ocrd.toml", "~/.config/ocrd/ocrd.toml", "/etc/ocrd/ocrd.toml")
@@ -243,6 +245,7 @@ ENGINE_HIDDEN = {"threads", "limits"}
 ENGINE_SPECIAL: dict[str, Converter] = {
     "model_dir": _optional_path,
     "lang": _choice(LANGS),
+    "precision": _choice(PRECISIONS),
     "allowlist": _optional_str,
     "dpi": _int(36),
     "preprocess": _preprocess,
@@ -585,11 +588,15 @@ def build_config(layers: _Layers, env: Mapping[str, str], origin: str, file: str
 def find_config_file(
     explicit: str | os.PathLike[str] | None, env: Mapping[str, str], *, search: bool = True
 ) -> Path | None:
-    """--config, else $OCRD_CONFIG, else the first existing SEARCH_PATHS entry, else None (defaults)."""
-    if explicit:
-        return Path(explicit)
-    if env.get(CONFIG_ENV):
-        return Path(env[CONFIG_ENV])
+    """--config, else $OCRD_CONFIG, else the first existing SEARCH_PATHS entry, else None (defaults).
+
+    The value "none" (for --config or $OCRD_CONFIG) means: no file, not even a system-wide one.
+    """
+    chosen = str(explicit) if explicit else env.get(CONFIG_ENV, "")
+    if chosen.lower() == NO_FILE:
+        return None
+    if chosen:
+        return Path(chosen)
     if not search:
         return None
     for candidate in SEARCH_PATHS:

@@ -173,7 +173,7 @@ class Daemon:
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Daemon:
-        env = {**os.environ, "PYTHONPATH": str(REPO), "OCRD_CONFIG": "", **self.env}
+        env = {**os.environ, "PYTHONPATH": str(REPO), "OCRD_CONFIG": "none", **self.env}
         if "NOTIFY_SOCKET" not in self.env:
             env.pop("NOTIFY_SOCKET", None)
         self._ready_before = len(self.events("ready")) if self.log_path.exists() else 0

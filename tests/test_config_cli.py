@@ -18,7 +18,7 @@ def ocrd(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
         capture_output=True,
         text=True,
         cwd=str(REPO),
-        env={**os.environ, "PYTHONPATH": str(REPO), "OCRD_CONFIG": "", **(env or {})},
+        env={**os.environ, "PYTHONPATH": str(REPO), "OCRD_CONFIG": "none", **(env or {})},
         timeout=60,
     )
 

@@ -141,6 +141,8 @@ def test_environment_overrides_the_file_and_is_named_in_errors(tmp_path: Path) -
 def test_config_file_from_environment(tmp_path: Path) -> None:
     path = write(tmp_path, "[daemon]\nmax_attempts = 4\n")
     assert load_config(env={"OCRD_CONFIG": str(path)}).daemon.max_attempts == 4
+    # "none": no file at all, not even /etc/ocrd/ocrd.toml (for scripts and tests)
+    assert load_config(env={"OCRD_CONFIG": "none"}).origin == "built-in defaults"
 
 
 def test_cli_flags_win_and_one_inbox_replaces_the_configured_ones(tmp_path: Path) -> None:

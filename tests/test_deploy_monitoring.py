@@ -29,8 +29,9 @@ RULES = PROMETHEUS_DIR / "ocrd-alerts.yml"
 SCRAPE_METRICS = {"up"}
 # Grafana variables and the values they stand for when a query is checked as plain PromQL.
 GRAFANA_VARIABLES = {"$__rate_interval": "5m", "$job": ".*", "$instance": ".*", "$inbox": ".*"}
-# Asked of the daemon for the outbox-disk alerts; not exported yet (see the xfail test below).
-REQUESTED_METRICS = {"ocrd_outbox_free_bytes", "ocrd_outbox_size_bytes"}
+# Nothing is ignored any more: the outbox-disk metrics the alerts use are exported by the daemon.
+REQUESTED_METRICS: set[str] = set()
+OUTBOX_DISK_METRICS = {"ocrd_outbox_free_bytes", "ocrd_outbox_size_bytes"}
 
 
 # --- helpers shared with test_deploy_ansible.py ----------------------------------------------------
@@ -181,13 +182,8 @@ def test_alert_rules_use_only_exported_metrics() -> None:
     assert check_names(rule_queries(), real_exposition(), ignore=REQUESTED_METRICS) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the daemon does not export ocrd_outbox_free_bytes/ocrd_outbox_size_bytes yet (requested); "
-    "remove this marker once it does",
-)
 def test_outbox_disk_metrics_are_exported() -> None:
-    assert exported_names(real_exposition()) >= REQUESTED_METRICS
+    assert exported_names(real_exposition()) >= OUTBOX_DISK_METRICS
 
 
 # --- Grafana -------------------------------------------------------------------------------------

@@ -108,6 +108,14 @@ def test_metrics_change_as_files_are_processed(web_daemon: WebDaemon, page) -> N
     grew("ocrd_jobs_total", inbox="scans", outcome="ok")
     grew("ocrd_jobs_total", inbox="upload", outcome="ok")
     grew("ocrd_pages_total", inbox="scans")
+    grew("ocrd_files_discovered_total", inbox="scans")
+    grew("ocrd_files_claimed_total", inbox="scans")
+    assert value(after, "ocrd_lines_total", inbox="scans") > value(before, "ocrd_lines_total", inbox="scans")
+    assert (
+        0
+        < value(after, "ocrd_outbox_free_bytes", inbox="scans")
+        <= value(after, "ocrd_outbox_size_bytes", inbox="scans")
+    )
     grew("ocrd_job_duration_seconds_count", inbox="scans")
     grew("ocrd_stage_duration_seconds_count", by=2, stage="detect")
     grew("ocrd_stage_duration_seconds_count", by=2, stage="recognize")

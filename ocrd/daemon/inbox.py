@@ -37,6 +37,7 @@ class Step:
 
     claims: list[Claim] = field(default_factory=list)
     adopted: list[Claim] = field(default_factory=list)  # abandoned claims of dead owners, now ours
+    discovered: int = 0  # files seen for the first time since the previous step
 
 
 class InboxRuntime:
@@ -55,6 +56,7 @@ class InboxRuntime:
         self.clock = clock
         self.stale_claim_after = stale_claim_after
         self.rescan_interval = rescan_interval
+        self._discovered = 0  # new files seen since the last step, for the metrics
         self.retry_backoff_max = retry_backoff_max
         self.tracker = StabilityTracker(settings.settle, clock=clock)
         self.area = ProcessingArea(settings.path, owner)
@@ -165,6 +167,12 @@ class InboxRuntime:
         so that daemons on other hosts can tell them from abandoned ones.
         """
         result = Step()
+        try:
+            return self._step(result, want, held, allow_claims)
+        finally:
+            result.discovered, self._discovered = self._discovered, 0
+
+    def _step(self, result: Step, want: int, held: Sequence[Claim], allow_claims: bool) -> Step:
         now = self.clock()
         if now >= self._next_rescan:
             self._next_rescan = now + self.rescan_interval
@@ -192,6 +200,8 @@ class InboxRuntime:
         if self.kept is not None and (found.rel, found.size, found.mtime_ns) in self.kept:
             self.tracker.forget(rel)
             return
+        if rel not in self.tracker:
+            self._discovered += 1
         self.tracker.observe(rel, found.size, found.mtime_ns)
 
     def _observe_dirty(self) -> None:

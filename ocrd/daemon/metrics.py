@@ -8,9 +8,13 @@ names in labels: label values are inbox names, outcomes and stage names, all bou
 
 from __future__ import annotations
 
+import os
 import platform
+from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from ocrd import __version__
 
@@ -27,6 +31,11 @@ class DaemonMetrics:
             "ocrd_jobs", "Files finished, by inbox and outcome (ok, failed, reused)", ["inbox", "outcome"], registry=r
         )
         self.pages = Counter("ocrd_pages", "Pages read", ["inbox"], registry=r)
+        self.lines = Counter("ocrd_lines", "Text lines recognised", ["inbox"], registry=r)
+        self.discovered = Counter("ocrd_files_discovered", "New files seen in an inbox", ["inbox"], registry=r)
+        self.claimed = Counter("ocrd_files_claimed", "Files claimed for processing", ["inbox"], registry=r)
+        self.outbox_disk = OutboxDiskCollector()
+        r.register(self.outbox_disk)
         self.job_duration = Histogram(
             "ocrd_job_duration_seconds",
             "Time from claiming a file until its results (or failure) were durable",
@@ -66,10 +75,27 @@ class DaemonMetrics:
         )
         self.build_info.labels(__version__, platform.python_version()).set(1)
 
+    def add_inbox(self, inbox: str, outbox: str) -> None:
+        """Start an inbox's counters at zero, so the first file after a start shows in increase()."""
+        for outcome in ("ok", "failed"):
+            self.jobs.labels(inbox, outcome)
+        for counter in (self.pages, self.lines, self.discovered, self.claimed):
+            counter.labels(inbox)
+        self.outbox_disk.outboxes[inbox] = outbox
+
     def record_job(
-        self, inbox: str, outcome: str, seconds: float, stages_ms: dict[str, float], pages: int, finished_at: float
+        self,
+        inbox: str,
+        outcome: str,
+        seconds: float,
+        stages_ms: dict[str, float],
+        pages: int,
+        finished_at: float,
+        lines: int = 0,
     ) -> None:
         self.jobs.labels(inbox, outcome).inc()
+        if lines:
+            self.lines.labels(inbox).inc(lines)
         self.job_duration.labels(inbox).observe(seconds)
         if pages:
             self.pages.labels(inbox).inc(pages)
@@ -78,3 +104,29 @@ class DaemonMetrics:
                 self.stage_duration.labels(stage).observe(ms / 1000)
         if outcome in ("ok", "reused"):
             self.last_success.labels(inbox).set(finished_at)
+
+
+class OutboxDiskCollector(Collector):
+    """Free and total bytes of each inbox's outbox file system, read at scrape time (statvfs).
+
+    Per inbox rather than from node_exporter: outboxes often live on shares node_exporter
+    does not look at, and the alert should name the inbox whose results are at risk.
+    """
+
+    def __init__(self) -> None:
+        self.outboxes: dict[str, str] = {}
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        free = GaugeMetricFamily(
+            "ocrd_outbox_free_bytes", "Bytes available to ocrd on the outbox's file system", labels=["inbox"]
+        )
+        size = GaugeMetricFamily("ocrd_outbox_size_bytes", "Size of the outbox's file system", labels=["inbox"])
+        for inbox, outbox in sorted(self.outboxes.items()):
+            try:
+                stats = os.statvfs(outbox)
+            except OSError:  # outbox gone (share unmounted): no sample rather than a wrong one
+                continue
+            free.add_metric([inbox], stats.f_bavail * stats.f_frsize)
+            size.add_metric([inbox], stats.f_blocks * stats.f_frsize)
+        yield free
+        yield size

@@ -196,6 +196,7 @@ class Supervisor:
         for folder in created:
             event(log, "folder-created", f"created {folder}", inbox=settings.name, folder=folder)
         self.inboxes[settings.name] = runtime
+        self.metrics.add_inbox(settings.name, settings.outbox)
         self.counts.setdefault(settings.name, {"ok": 0, "failed": 0, "reused": 0})
         return runtime
 
@@ -384,6 +385,10 @@ class Supervisor:
             self._promised -= want
         self._step_problems.pop(runtime.name, None)
         self.metrics.inbox_available.labels(runtime.name).set(1 if runtime.available else 0)
+        if step.discovered:
+            self.metrics.discovered.labels(runtime.name).inc(step.discovered)
+        if step.claims:
+            self.metrics.claimed.labels(runtime.name).inc(len(step.claims))
         jobs = [self._new_folder_job(runtime, claim) for claim in step.claims]  # held before anything awaits
         if runtime.name in self._kick_again:
             self._kick_again.discard(runtime.name)
@@ -732,7 +737,8 @@ class Supervisor:
         pages = len(document.pages) if document is not None else 0
         stages = document.timings_ms if document is not None else {}
         total = time.monotonic() - job.created
-        self.metrics.record_job(inbox, outcome, total, stages if outcome == "ok" else {}, pages, now)
+        lines = sum(len(page.lines) for page in document.pages) if document is not None else 0
+        self.metrics.record_job(inbox, outcome, total, stages if outcome == "ok" else {}, pages, now, lines)
         if inbox != UPLOAD:
             counts = self.counts.setdefault(inbox, {"ok": 0, "failed": 0, "reused": 0})
             counts[outcome] = counts.get(outcome, 0) + 1
