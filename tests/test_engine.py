@@ -212,7 +212,7 @@ def test_small_print_on_a_full_page_is_read(pipeline: OcrPipeline) -> None:
         "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后"
     )
     generator = random.Random(5)
-    lines = ["".join(generator.choice(common) for _ in range(80)) for _ in range(14)]
+    lines = ["".join(generator.choice(common) for _ in range(80)) for _ in range(24)]
     for index, text in enumerate(lines):
         page.insert_text((40, 40 + index * 8), text, fontname="china-s", fontsize=5)
     pixmap = page.get_pixmap(dpi=200)
