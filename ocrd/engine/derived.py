@@ -163,10 +163,32 @@ def _build(source: Path, digest: str, derivation: Derivation, folder: Path) -> P
             shutil.rmtree(folder)
         os.replace(scratch, folder)
         _fsync_dir(folder.parent)
+        _remove_superseded(folder, manifest)
         log.info("derived %s from %s in %.1f s", folder / derivation.output_name, source, manifest["build_seconds"])
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return folder / derivation.output_name
+
+
+def _recipe_family(recipe: str) -> str:
+    return recipe.rsplit("-v", 1)[0]  # "int8-pw-v2" -> "int8-pw"
+
+
+def _remove_superseded(current: Path, manifest: dict[str, Any]) -> None:
+    """Drop folders derived from the same source path by an older recipe or from an older source file.
+
+    A session that already loaded such a file keeps working: onnxruntime reads the model at load time.
+    """
+    family = _recipe_family(manifest["recipe"])
+    for sibling in current.parent.iterdir():
+        if sibling == current or not sibling.is_dir() or sibling.name.startswith("."):
+            continue
+        other = read_manifest(sibling)
+        if other and other.get("source") == manifest["source"] and _recipe_family(str(other.get("recipe"))) == family:
+            shutil.rmtree(sibling, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                sibling.with_name(f"{sibling.name}.lock").unlink()
+            log.info("removed superseded derived models %s", sibling)
 
 
 def _onnxruntime_version() -> str:
