@@ -151,6 +151,24 @@ def write_config(path: Path, inboxes: list[dict[str, Any]], **sections: dict[str
     return path
 
 
+def inbox_folders(base: Path) -> dict[str, Path]:
+    """inbox/ (created), outbox/, done/ and failed/ under ``base``; the daemon creates the last three."""
+    folders = {name: base / name for name in ("inbox", "outbox", "done", "failed")}
+    folders["inbox"].mkdir(exist_ok=True)
+    return folders
+
+
+def inbox_entry(folders: dict[str, Path], **options: Any) -> dict[str, Any]:
+    """One [[inbox]] table for ``write_config`` using ``folders``, plus ``options`` (settle, watch, ...)."""
+    return {
+        "path": folders["inbox"],
+        "outbox": folders["outbox"],
+        "done": folders["done"],
+        "failed": folders["failed"],
+        **options,
+    }
+
+
 FAST_DAEMON = {
     "workers": 2,
     "threads_per_worker": 1,

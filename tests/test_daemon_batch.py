@@ -12,6 +12,7 @@ from tests.daemon_support import (
     assert_exactly_once,
     failures,
     files_under,
+    inbox_folders,
     mixed_batch,
     normalize,
     sidecars,
@@ -24,8 +25,7 @@ pytestmark = pytest.mark.slow
 
 def test_fifty_mixed_files_each_end_with_exactly_one_correct_outcome(tmp_path: Path) -> None:
     batch = mixed_batch(50, tmp_path / "generated")
-    folders = {name: tmp_path / name for name in ("inbox", "outbox", "done", "failed")}
-    folders["inbox"].mkdir()
+    folders = inbox_folders(tmp_path)
     config = write_config(
         tmp_path / "ocrd.toml",
         [

@@ -16,6 +16,8 @@ from tests.daemon_support import (
     assert_exactly_once,
     drop,
     image_pdf_bytes,
+    inbox_entry,
+    inbox_folders,
     lines_for,
     normalize,
     png_bytes,
@@ -78,19 +80,10 @@ def alive(pid: int) -> bool:
 
 def test_kill_9_cycles_leave_exactly_one_result_per_file(tmp_path: Path) -> None:
     batch = crash_batch(tmp_path / "generated")
-    folders = {name: tmp_path / name for name in ("inbox", "outbox", "done", "failed")}
-    folders["inbox"].mkdir()
+    folders = inbox_folders(tmp_path)
     config = write_config(
         tmp_path / "ocrd.toml",
-        [
-            {
-                "path": folders["inbox"],
-                "outbox": folders["outbox"],
-                "done": folders["done"],
-                "failed": folders["failed"],
-                "settle": 0.3,
-            }
-        ],
+        [inbox_entry(folders, settle=0.3)],
         # Several kills may hit the same file; it must not be failed for our violence, so allow more tries.
         daemon={**FAST_DAEMON, "max_attempts": 6},
         web={"enabled": False},

@@ -15,6 +15,8 @@ from tests.daemon_support import (
     Sample,
     drop,
     image_pdf_bytes,
+    inbox_entry,
+    inbox_folders,
     lines_for,
     sha256,
     sidecars,
@@ -32,23 +34,13 @@ def long_document(number: int, pages: int = 8) -> Sample:
 
 
 def folders_in(tmp_path: Path) -> dict[str, Path]:
-    folders = {name: tmp_path / name for name in ("inbox", "outbox", "done", "failed")}
-    folders["inbox"].mkdir()
-    return folders
+    return inbox_folders(tmp_path)
 
 
 def config_for(tmp_path: Path, folders: dict[str, Path], **daemon: object) -> Path:
     return write_config(
         tmp_path / "ocrd.toml",
-        [
-            {
-                "path": folders["inbox"],
-                "outbox": folders["outbox"],
-                "done": folders["done"],
-                "failed": folders["failed"],
-                "settle": 0.2,
-            }
-        ],
+        [inbox_entry(folders, settle=0.2)],
         daemon={**FAST_DAEMON, "workers": 1, **daemon},
         web={"enabled": False},
     )

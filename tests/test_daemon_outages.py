@@ -30,6 +30,7 @@ from tests.daemon_support import (
     Sample,
     assert_exactly_once,
     drop,
+    inbox_entry,
     lines_for,
     png_bytes,
     sidecars,
@@ -64,15 +65,7 @@ def outage_round(
     batch = make_batch(tmp_path / "generated")
     config = write_config(
         tmp_path / "ocrd.toml",
-        [
-            {
-                "path": folders["inbox"],
-                "outbox": folders["outbox"],
-                "done": folders["done"],
-                "failed": folders["failed"],
-                "settle": 0.3,
-            }
-        ],
+        [inbox_entry(folders, settle=0.3)],
         daemon=FAST_DAEMON,
         web={"enabled": False},
     )
@@ -178,7 +171,7 @@ def read_only_method(tmp_path: Path) -> Iterator[ReadOnlyMethod]:
             shutil.rmtree(base, ignore_errors=True)
         return
     tried = [name for name in ("chattr", "bind", "setpriv") if wanted in (None, name)]
-    pytest.skip(
+    pytest.fail(
         f"no permitted way to make a folder read-only for root here (tried: {', '.join(tried)}; chattr needs "
         "CAP_LINUX_IMMUTABLE, bind mounts CAP_SYS_ADMIN, setpriv a Python installation 'nobody' can run)"
     )
@@ -214,7 +207,7 @@ def tmpfs(folder: Path, size: str) -> bool:
 def test_full_disk_then_space_again(tmp_path: Path) -> None:
     disk = tmp_path / "small-disk"
     if not tmpfs(disk, "512k"):
-        pytest.skip("mounting a tmpfs is not permitted on this machine")
+        pytest.fail("mounting a tmpfs is not permitted on this machine")
     try:
         folders = folders_for(tmp_path, outbox=disk / "outbox")
         filler = disk / "filler.bin"
@@ -237,7 +230,7 @@ def test_full_disk_then_space_again(tmp_path: Path) -> None:
 def test_share_unmounted_then_back(tmp_path: Path) -> None:
     share = tmp_path / "share"
     if not tmpfs(share, "4m"):
-        pytest.skip("mounting a tmpfs is not permitted on this machine")
+        pytest.fail("mounting a tmpfs is not permitted on this machine")
     try:
         folders = folders_for(tmp_path, outbox=share / "text")
         state = {"mounted": True}

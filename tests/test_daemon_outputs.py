@@ -202,7 +202,7 @@ def test_delete_mode_removes_the_original_only_after_the_results(tmp_path: Path)
 def test_move_to_another_file_system_copies_durably(tmp_path: Path) -> None:
     shm = Path("/dev/shm")
     if not shm.is_dir() or os.stat(shm).st_dev == os.stat(tmp_path).st_dev:
-        pytest.skip("needs /dev/shm on a different file system")
+        pytest.fail("needs /dev/shm on a different file system")
     source = tmp_path / "a.pdf"
     source.write_bytes(b"x" * 100_000)
     target_dir = Path(tempfile.mkdtemp(dir=shm))
@@ -228,7 +228,7 @@ def test_an_unmounted_share_blocks_writing_until_it_is_back(tmp_path: Path) -> N
     share = tmp_path / "share"
     share.mkdir()
     if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(share)], capture_output=True).returncode:
-        pytest.skip("mounting a tmpfs is not permitted here")
+        pytest.fail("mounting a tmpfs is not permitted here")
     try:
         targets = outputs.Targets(settings(tmp_path, outbox=str(share / "text")))
         targets.prepare()

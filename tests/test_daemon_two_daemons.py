@@ -13,6 +13,8 @@ from tests.daemon_support import (
     Sample,
     assert_exactly_once,
     drop,
+    inbox_entry,
+    inbox_folders,
     lines_for,
     png_bytes,
     text_pdf_bytes,
@@ -30,21 +32,12 @@ def test_two_daemons_share_one_inbox_without_duplicates(tmp_path: Path) -> None:
             batch.append(Sample(f"page{number:03d}.png", png_bytes(lines_for(number), tmp_path), lines_for(number)))
         else:  # text-layer PDFs are read in milliseconds: the daemons race hard for them
             batch.append(Sample(f"text{number:03d}.pdf", text_pdf_bytes(lines_for(number)), lines_for(number)))
-    folders = {name: tmp_path / name for name in ("inbox", "outbox", "done", "failed")}
-    folders["inbox"].mkdir()
+    folders = inbox_folders(tmp_path)
     daemons = []
     for host in ("host-a", "host-b"):
         config = write_config(
             tmp_path / f"{host}.toml",
-            [
-                {
-                    "path": folders["inbox"],
-                    "outbox": folders["outbox"],
-                    "done": folders["done"],
-                    "failed": folders["failed"],
-                    "settle": 0.3,
-                }
-            ],
+            [inbox_entry(folders, settle=0.3)],
             daemon={**FAST_DAEMON, "workers": 1, "node_name": host},
             web={"enabled": False},
         )

@@ -12,6 +12,8 @@ from tests.daemon_support import (
     FAST_DAEMON,
     Daemon,
     image_pdf_bytes,
+    inbox_entry,
+    inbox_folders,
     lines_for,
     normalize,
     sha256,
@@ -24,21 +26,10 @@ pytestmark = pytest.mark.slow
 
 
 def start_daemon(tmp_path: Path, watch: str, settle: float) -> tuple[Daemon, dict[str, Path]]:
-    folders = {name: tmp_path / name for name in ("inbox", "outbox", "done", "failed")}
-    folders["inbox"].mkdir()
+    folders = inbox_folders(tmp_path)
     config = write_config(
         tmp_path / "ocrd.toml",
-        [
-            {
-                "path": folders["inbox"],
-                "outbox": folders["outbox"],
-                "done": folders["done"],
-                "failed": folders["failed"],
-                "settle": settle,
-                "watch": watch,
-                "poll_interval": 0.5,
-            }
-        ],
+        [inbox_entry(folders, settle=settle, watch=watch, poll_interval=0.5)],
         # Rescans only every hour: after the start scan, new files must be found by the watcher itself.
         daemon={**FAST_DAEMON, "rescan_interval": 3600.0, "stale_claim_after": 36000.0},
         web={"enabled": False},

@@ -293,7 +293,7 @@ def run_installed_daemon(deployment: Deployment) -> None:
 @pytest.fixture(scope="module")
 def deployment() -> Iterator[Deployment]:
     if os.geteuid() != 0:
-        pytest.skip("the Ansible end-to-end run creates a system user and chowns folders: run as root (CI does)")
+        pytest.fail("the Ansible end-to-end run creates a system user and chowns folders: run as root (CI does)")
     python = target_python()
     python_version = subprocess.run(
         [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True, text=True, check=True
@@ -525,7 +525,7 @@ def test_instance_gets_its_own_config_unit_and_extra_settings() -> None:
     """ocrd_instance=acme writes /etc/ocrd/acme.toml and a drop-in for ocrd@acme; nested extra settings
     become TOML sub-tables. Only the configure and service tasks run (the code is this checkout's)."""
     if os.geteuid() != 0:
-        pytest.skip("creates a system user: run as root (CI does)")
+        pytest.fail("creates a system user: run as root (CI does)")
     prefix = Path(tempfile.mkdtemp(prefix="ocrd-instance-", dir="/tmp"))
     (prefix / "systemd").mkdir()
     (prefix / "inventory.yml").write_text(

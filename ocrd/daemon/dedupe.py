@@ -8,21 +8,14 @@ names the same sha256; otherwise the file is simply read again.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
-import os
 from pathlib import Path
 
+from ocrd.checksums import sha256_of
 from ocrd.daemon.durable import write_replace
+
+__all__ = ["lookup", "remember", "sha256_of"]
 from ocrd.result import Document
-
-
-def sha256_of(path: str | os.PathLike[str]) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _entry(outbox: str, sha256: str) -> Path:

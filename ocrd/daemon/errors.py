@@ -69,7 +69,7 @@ _ADVICE = {
         "file itself may be the cause. Check the system log around the times listed in 'history', then "
         "drop the file into the inbox again."
     ),
-    "model": "The OCR models could not be used; run `ocrd models verify` and check the daemon log.",
+    "model": "The OCR models could not be used; run `ocrd models` (it verifies every model file) and check the daemon log.",
     "internal": (
         "This is a bug in ocrd. Please report it with the message above (and the file, if you can share "
         "it); dropping the file again may work after an upgrade."

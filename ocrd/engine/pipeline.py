@@ -8,7 +8,6 @@ loaded models and is reused for every page a process reads.
 
 from __future__ import annotations
 
-import hashlib
 import string
 import time
 from collections.abc import Iterable
@@ -20,6 +19,7 @@ import cv2
 import numpy as np
 
 from ocrd import __version__
+from ocrd.checksums import sha256_of
 from ocrd.config import LANGS, PREPROCESS_STEPS, EngineSettings
 from ocrd.engine.crop import crop_quad
 from ocrd.engine.detect import DetectedBox, DetectionSettings, Detector
@@ -297,16 +297,8 @@ class OcrPipeline:
         # Cheap header checks first (size, format, pages, password): a 300 MB or 10,000-page
         # file is refused before a single byte of it is hashed or decoded.
         count_pages(path, s.limits)
-        digest = _sha256_file(path)
+        digest = sha256_of(path)
         pages = iter_pages(path, limits=s.limits, dpi=s.dpi, force_ocr=s.force_ocr)
         document = self.run_pages(pages, source=source or path.name, sha256=digest)
         document.timings_ms["total"] = (time.perf_counter() - started) * 1000
         return document
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
