@@ -17,7 +17,7 @@ from ocrd.engine.models import builtin_pack, load_pack
 from ocrd.engine.pipeline import OcrPipeline
 from ocrd.errors import ModelError, UsageError
 from tests.paths import EVAL_DEV
-from tests.textmatch import assert_lines_read, squash
+from tests.textmatch import assert_lines_read, similarity, squash
 
 
 @pytest.fixture(scope="module")
@@ -37,17 +37,11 @@ def test_invoice_page_is_read_line_by_line_in_reading_order(pipeline: OcrPipelin
     recognised = [line.text for line in page.lines]
     assert_lines_read(sample.lines, recognised)
     # Reading order: the recognised lines follow the printed order.
-    positions = [max(range(len(recognised)), key=lambda i, e=e: _sim(e, recognised[i])) for e in sample.lines]
+    positions = [max(range(len(recognised)), key=lambda i, e=e: similarity(e, recognised[i])) for e in sample.lines]
     assert positions == sorted(positions)
     # Exact where it matters most.
     assert "12345678" in squash(page.text)
     assert "91310000MA1FL4XX2K" in squash(page.text)
-
-
-def _sim(a: str, b: str) -> float:
-    from tests.textmatch import similarity
-
-    return similarity(a, b)
 
 
 def test_boxes_are_quadrilaterals_in_original_page_pixels(pipeline: OcrPipeline, tmp_path: Path) -> None:
