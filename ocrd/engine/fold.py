@@ -37,6 +37,16 @@ class FoldReport:
         return self.after_conv + self.before_conv + self.scale_only
 
 
+def _key(node: onnx.NodeProto) -> tuple[str, ...]:
+    """A node's identity: its output names, unique in a valid graph.
+
+    Not ``id(node)``: protobuf hands out a new Python wrapper for a repeated-field element on
+    access, and a freed wrapper's id can be reused by another node's wrapper, which made a
+    removed node look alive (or a live one look removed) from one run to the next.
+    """
+    return tuple(node.output)
+
+
 class _Graph:
     """Indexes over an ONNX graph that stay valid while nodes are rewired and removed."""
 
@@ -44,14 +54,14 @@ class _Graph:
         self.graph = model.graph
         self.initializers = {init.name: init for init in self.graph.initializer}
         self.outputs = {out.name for out in self.graph.output}
-        self.removed: set[int] = set()
+        self.removed: set[tuple[str, ...]] = set()
         self._reindex()
 
     def _reindex(self) -> None:
         self.producer: dict[str, onnx.NodeProto] = {}
         self.consumers: dict[str, list[onnx.NodeProto]] = {}
         for node in self.graph.node:
-            if id(node) in self.removed:
+            if _key(node) in self.removed:
                 continue
             for name in node.output:
                 self.producer[name] = node
@@ -84,11 +94,11 @@ class _Graph:
             for index, name in enumerate(user.input):
                 if name == output:
                     user.input[index] = replacement
-        self.removed.add(id(node))
+        self.removed.add(_key(node))
         self._reindex()
 
     def finish(self) -> None:
-        kept = [node for node in self.graph.node if id(node) not in self.removed]
+        kept = [node for node in self.graph.node if _key(node) not in self.removed]
         del self.graph.node[:]
         self.graph.node.extend(kept)
         used = {name for node in kept for name in node.input}
@@ -238,7 +248,7 @@ def fold_affine_into_conv(model: onnx.ModelProto) -> FoldReport:
     while changed:
         changed = False
         for node in list(graph.graph.node):
-            if id(node) in graph.removed:
+            if _key(node) in graph.removed:
                 continue
             folded = (node.op_type == "Conv" and _fold_after_conv(graph, node, report)) or (
                 node.op_type == "Mul" and _fold_before_conv(graph, node, report)

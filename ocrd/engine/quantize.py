@@ -45,7 +45,7 @@ log = logging.getLogger("ocrd.engine.quantize")
 
 # Bump when anything below changes what a derived file contains: cached files of an older
 # recipe are then rebuilt instead of reused.
-FP32_RECIPE = "fp32-fold-v1"
+FP32_RECIPE = "fp32-fold-v2"  # v2: v1 could drop a live node (see fold._key); rebuild old caches
 INT8_RECIPE = "int8-pw-v2"
 
 
@@ -128,6 +128,12 @@ def optimize_fp32(source: Path, target: Path) -> int:
             raise ModelError(f"cannot load ONNX model {source}: {exc}") from exc
         model = onnx.load(str(basic))
     report = fold_affine_into_conv(model)
+    try:
+        # A rewrite that broke the graph must never reach the cache: the caller falls back to
+        # the shipped model on ModelError.
+        onnx.checker.check_model(model)
+    except onnx.checker.ValidationError as exc:
+        raise ModelError(f"the FP32 rewrite of {source} is not a valid model: {exc}") from exc
     onnx.save(model, str(target))
     return report.total
 
