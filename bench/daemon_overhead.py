@@ -14,13 +14,21 @@ The settle time is a deliberate wait (configurable, default 2 s in production), 
 reported separately and the overhead figure is computed without it. Best of ``--rounds`` runs
 per side, because other processes on the machine add noise to either side.
 
-    python bench/daemon_overhead.py                 # 60 mixed small documents, workers as configured
+The documents are, by default, the evaluation sets' pages and images (A4 pages at 200 dpi,
+photos, line crops; each copy made unique by one changed pixel), read in place from
+../shared/eval. ``--small`` uses generated 360x200 scans instead (a few lines each, a quarter
+of them two-page PDFs): there the engine needs only ~0.3 s a file, so the daemon's fixed cost
+per file (claim, durable writes, moves: ~10-15 ms of CPU) weighs the most; it is the worst case.
+
+    python bench/daemon_overhead.py                 # 100 documents of the eval sets, workers as configured
     python bench/daemon_overhead.py --files 120 --workers 2 --threads 1 --check
+    python bench/daemon_overhead.py --small         # the worst case: tiny generated scans
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import multiprocessing
 import os
@@ -37,6 +45,24 @@ sys.path.insert(0, str(REPO))
 from ocrd.config import DaemonSettings, EngineSettings, effective_threads, effective_workers  # noqa: E402
 
 # --- documents ---------------------------------------------------------------------------------------
+
+
+def eval_documents(folder: Path, count: int) -> list[Path]:
+    """``count`` unique copies of the evaluation sets' pages and images, in set order, cycled."""
+    from bench.daemon_bench import make_documents as unique_copies
+    from bench.inputs import load_items
+    from bench.run import DEFAULT_SETS
+
+    missing = [str(path) for path in DEFAULT_SETS if not (path / "labels.jsonl").is_file()]
+    if missing:
+        raise SystemExit(f"evaluation sets not found: {', '.join(missing)}; use --small for generated documents")
+    items = load_items(list(DEFAULT_SETS), None, folder / "rendered")
+    # Alternate the sets so that any slice of the batch has pages and photos alike.
+    by_set: dict[str, list[Path]] = {}
+    for item in items:
+        by_set.setdefault(item.set_name, []).extend(item.pages)
+    mixed = [page for group in itertools.zip_longest(*by_set.values()) for page in group if page is not None]
+    return unique_copies(mixed, count, folder / "copies")
 
 
 def make_documents(folder: Path, count: int) -> list[Path]:
@@ -204,7 +230,8 @@ def through_daemon(paths: list[Path], workers: int, threads: int, settle: float,
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--files", type=int, default=60)
+    parser.add_argument("--files", type=int, default=100)
+    parser.add_argument("--small", action="store_true", help="tiny generated scans instead of the eval sets")
     parser.add_argument("--workers", type=int, default=0, help="0: the daemon's default for this machine")
     parser.add_argument("--threads", type=int, default=0, help="engine threads per worker; 0: the default")
     parser.add_argument("--settle", type=float, default=0.5, help="the daemon's settle time in seconds")
@@ -216,7 +243,8 @@ def main() -> int:
     workers, threads = effective_workers(daemon_settings), effective_threads(daemon_settings)
     workdir = Path(tempfile.mkdtemp(prefix="ocrd-bench-"))
     try:
-        paths = make_documents(workdir / "documents", args.files)
+        make = make_documents if args.small else eval_documents
+        paths = make(workdir / "documents", args.files)
         settings = EngineSettings(threads=threads)
         engine_runs, daemon_runs = [], []
         for number in range(1, args.rounds + 1):  # alternate, so a noisy neighbour hurts both sides alike
@@ -237,7 +265,8 @@ def main() -> int:
         daemon_rate = args.files / daemon["seconds"] * 60
         net_rate = args.files / net * 60
         overhead = (net - engine) / engine * 100
-        print(f"documents: {args.files} ({workers} worker(s) x {threads} thread(s), {os.cpu_count()} cores)")
+        kind = "generated 360x200 scans" if args.small else "copies of the eval sets' pages and images"
+        print(f"documents: {args.files} {kind} ({workers} worker(s) x {threads} thread(s), {os.cpu_count()} cores)")
         print(
             f"engine alone:    {engine:7.2f} s   {engine_rate:7.1f} files/min   runs: "
             + ", ".join(f"{run:.2f}" for run, _ in engine_runs)
