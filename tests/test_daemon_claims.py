@@ -14,11 +14,15 @@ from ocrd.daemon.claims import ClaimRecord, Owner, ProcessingArea, process_token
 REPO = Path(__file__).resolve().parents[1]
 
 RACER = """
-import json, sys
+import json, os, sys, time
+from pathlib import Path
 from ocrd.daemon.claims import Owner, ProcessingArea
-inbox, names = sys.argv[1], sys.argv[2:]
+inbox, start, names = sys.argv[1], Path(sys.argv[2]), sys.argv[3:]
 area = ProcessingArea(inbox, Owner.current())
 area.ensure()
+(start.parent / f"ready-{os.getpid()}").touch()
+while not start.exists():  # every racer is loaded before any claims: a real race, not a relay
+    time.sleep(0.001)
 won = []
 for name in names:
     claim = area.claim(name)
@@ -35,14 +39,21 @@ def test_racing_processes_claim_every_file_exactly_once(tmp_path: Path) -> None:
     for name in names:
         (inbox / name).write_bytes(name.encode())
     env = {**os.environ, "PYTHONPATH": str(REPO)}
+    signals = tmp_path / "signals"
+    signals.mkdir()
+    start = signals / "start"
     racers = [
         subprocess.Popen(
-            [sys.executable, "-c", RACER, str(inbox), *(names if i % 2 else names[::-1])],
+            [sys.executable, "-c", RACER, str(inbox), str(start), *(names if i % 2 else names[::-1])],
             stdout=subprocess.PIPE,
             env=env,
         )
         for i in range(4)
     ]
+    deadline = time.monotonic() + 60
+    while len(list(signals.glob("ready-*"))) < len(racers) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    start.touch()
     won = [json.loads(racer.communicate(timeout=60)[0]) for racer in racers]
     claimed = [name for racer in won for name, _ in racer]
     assert sorted(claimed) == names, "every file claimed exactly once"

@@ -64,7 +64,8 @@ def test_sigterm_finishes_the_file_in_progress_then_exits_0(tmp_path: Path) -> N
 def test_sigterm_hands_back_what_cannot_finish_in_the_grace_period(tmp_path: Path) -> None:
     folders = folders_in(tmp_path)
     config = config_for(tmp_path, folders, grace_period=0.5)
-    slow, queued = long_document(2, pages=6), Sample("waiting.pdf", text_pdf_bytes(lines_for(3)), lines_for(3))
+    # Long enough that it cannot finish within the sleep and the grace period on any machine.
+    slow, queued = long_document(2, pages=30), Sample("waiting.pdf", text_pdf_bytes(lines_for(3)), lines_for(3))
     daemon = Daemon(["--config", str(config)], tmp_path / "daemon.log").start().wait_ready()
     drop(folders["inbox"], slow)
     wait_until(lambda: list((folders["inbox"] / ".ocrd" / "processing").iterdir()), timeout=30)
