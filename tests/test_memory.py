@@ -17,6 +17,7 @@ import json
 import subprocess
 import sys
 
+from ocrd.evaluation import load_eval_set
 from tests.paths import EVAL_DEV_PDF, REPO
 from tests.textmatch import similarity
 
@@ -45,15 +46,6 @@ print(json.dumps({"peak_mb": peak_mb(), "texts": texts}))
 """
 
 
-def _labels() -> dict[str, str]:
-    labels = {}
-    for line in (EVAL_DEV_PDF / "labels.jsonl").read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            entry = json.loads(line)
-            labels[entry["image"]] = entry["text"]
-    return labels
-
-
 def test_one_worker_reads_heavy_a4_pages_within_its_memory_budget() -> None:
     paths = [str(EVAL_DEV_PDF / name) for name in PAGES]
     finished = subprocess.run(
@@ -65,7 +57,7 @@ def test_one_worker_reads_heavy_a4_pages_within_its_memory_budget() -> None:
         check=True,
     )
     report = json.loads(finished.stdout.splitlines()[-1])
-    labels = _labels()
+    labels = {item.image.name: item.text for item in load_eval_set(EVAL_DEV_PDF)}
     for name, text in zip(PAGES, report["texts"], strict=True):
         # The pages are read, not just survived: the text matches the page's reference.
         assert similarity(labels[name], text) > 0.9, name
