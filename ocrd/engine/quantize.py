@@ -227,11 +227,8 @@ def recognizer_inputs(model_path: Path, dictionary: Path, samples: Sequence[Text
     from ocrd.engine.recognize import Recognizer
 
     recognizer = Recognizer(model_path, dictionary, threads=1)
-    tensors = []
-    for sample in samples:
-        width = recognizer._target_width(sample.image)
-        tensors.append(recognizer._to_tensor(sample.image, width, width)[None])
-    return tensors
+    # A line wider than one piece reaches the network in pieces: calibrate on what it sees.
+    return [recognizer.input_tensor(sample.image)[None, :, :, : recognizer.max_piece] for sample in samples]
 
 
 class _FixedReader:

@@ -1,0 +1,89 @@
+"""The recognizer on lines longer than one network input: read in overlapping pieces, joined."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import numpy as np
+import pymupdf
+import pytest
+
+from ocrd.config import EngineSettings
+from ocrd.engine.pipeline import OcrPipeline
+from ocrd.engine.recognize import Recognizer, split_widths
+from tests.textmatch import similarity, squash
+
+COMMON = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后"
+
+
+def line_image(text: str, size: float = 12, dpi: int = 200) -> np.ndarray:
+    """One line of ``text`` drawn with the built-in CJK font, cropped to the ink plus a small margin
+    (as the detector's boxes crop a line), as a BGR array."""
+    document = pymupdf.open()
+    width = size * (len(text) + 2)
+    page = document.new_page(width=width, height=size * 2)
+    page.insert_text((size, size * 1.4), text, fontname="china-s", fontsize=size)
+    pixmap = page.get_pixmap(dpi=dpi)
+    image = np.frombuffer(pixmap.samples, np.uint8).reshape(pixmap.height, pixmap.width, pixmap.n)[:, :, :3]
+    rows, cols = np.nonzero(image.min(axis=2) < 128)
+    margin = 4
+    crop = image[rows.min() - margin : rows.max() + margin + 1, cols.min() - margin : cols.max() + margin + 1]
+    return np.ascontiguousarray(crop[:, :, ::-1])
+
+
+def random_line(seed: int, length: int) -> str:
+    generator = random.Random(seed)
+    return "".join(generator.choice(COMMON) for _ in range(length))
+
+
+@pytest.fixture(scope="module")
+def recognizer() -> Recognizer:
+    return OcrPipeline(EngineSettings(threads=2)).recognizer
+
+
+@pytest.mark.parametrize("width", [*range(1100, 1300, 7), 1921, 2400, 3840, 5000, 9999, 28_801])
+def test_pieces_cover_the_line_overlap_and_stay_within_the_piece_width(width: int) -> None:
+    piece, overlap, step = 1152, 144, 48
+    spans = split_widths(width, piece, overlap, step)
+    assert spans[0][0] == 0 and width <= spans[-1][1] < width + step
+    if width <= piece:
+        assert spans == [(0, width)]
+        return
+    for (start, end), (next_start, _) in itertools.pairwise(spans):
+        assert end - next_start >= overlap  # every joint has context on both sides
+        assert next_start > start
+    assert all(start % step == 0 for start, _ in spans)  # on the network's frame grid
+    assert len({end - start for start, end in spans}) == 1  # one width: the arena reuses its blocks
+    assert spans[0][1] <= piece
+
+
+def test_a_line_longer_than_one_network_input_is_read_whole(recognizer: Recognizer) -> None:
+    """320 characters at 12 pt: ~13,000 px at the network's height, read in many pieces."""
+    text = random_line(11, 320)
+    crop = line_image(text)
+    width = recognizer.target_width(crop)
+    assert width > 10 * recognizer.max_piece / 2
+    read = recognizer.recognize([crop])[0]
+    assert similarity(text, read.text) > 0.98, read.text
+    # Nothing is doubled or dropped where pieces meet.
+    assert abs(len(squash(read.text)) - len(text)) <= 2, read.text
+    assert read.confidence > 0.9
+
+
+def test_reading_in_pieces_gives_the_text_of_reading_whole(recognizer: Recognizer) -> None:
+    """A line that fits one input, read whole and then in ~10-character pieces: same text."""
+    lines = [random_line(seed, 36) for seed in range(4)]
+    crops = [line_image(text) for text in lines]
+    whole = [r.text for r in recognizer.recognize(crops)]
+    max_piece = recognizer.max_piece
+    try:
+        recognizer.max_piece = 480
+        pieces = [r.text for r in recognizer.recognize(crops)]
+    finally:
+        recognizer.max_piece = max_piece
+    for text, one, joined in zip(lines, whole, pieces, strict=True):
+        assert similarity(text, one) > 0.95, one
+        # Joints may tip a look-alike (一 or a dash) but never lose or repeat a character.
+        assert len(squash(joined)) == len(squash(one)), (one, joined)
+        assert similarity(one, joined) > 0.95, (one, joined)
