@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import random
 
 import numpy as np
@@ -11,7 +10,7 @@ import pytest
 
 from ocrd.config import EngineSettings
 from ocrd.engine.pipeline import OcrPipeline
-from ocrd.engine.recognize import Recognizer, split_widths
+from ocrd.engine.recognize import Recognizer
 from tests.textmatch import similarity, squash
 
 COMMON = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后"
@@ -40,22 +39,6 @@ def random_line(seed: int, length: int) -> str:
 @pytest.fixture(scope="module")
 def recognizer() -> Recognizer:
     return OcrPipeline(EngineSettings(threads=2)).recognizer
-
-
-@pytest.mark.parametrize("width", [*range(1100, 1300, 7), 1921, 2400, 3840, 5000, 9999, 28_801])
-def test_pieces_cover_the_line_overlap_and_stay_within_the_piece_width(width: int) -> None:
-    piece, overlap, step = 1152, 144, 48
-    spans = split_widths(width, piece, overlap, step)
-    assert spans[0][0] == 0 and width <= spans[-1][1] < width + step
-    if width <= piece:
-        assert spans == [(0, width)]
-        return
-    for (start, end), (next_start, _) in itertools.pairwise(spans):
-        assert end - next_start >= overlap  # every joint has context on both sides
-        assert next_start > start
-    assert all(start % step == 0 for start, _ in spans)  # on the network's frame grid
-    assert len({end - start for start, end in spans}) == 1  # one width: the arena reuses its blocks
-    assert spans[0][1] <= piece
 
 
 def test_a_line_longer_than_one_network_input_is_read_whole(recognizer: Recognizer) -> None:

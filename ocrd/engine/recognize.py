@@ -5,7 +5,7 @@ channel count from the ONNX input shape, the number of classes from its output
 shape, the characters from the dictionary. The class layout is PaddleOCR's: class 0
 is the CTC blank, then the dictionary in order, then optionally a space.
 
-Long lines are read in overlapping pieces (see ``split_widths``) whose per-frame
+Long lines are read in overlapping pieces (ocrd.engine.spans) whose per-frame
 labels are joined where both pieces see a gap between characters, then decoded as
 one line: a worker's memory stays bounded by the piece width, not by the widest
 line of a page.
@@ -23,6 +23,7 @@ import numpy as np
 
 from ocrd.engine.models import read_dictionary
 from ocrd.engine.session import open_session
+from ocrd.engine.spans import overlapping_spans
 from ocrd.errors import ModelError
 
 DEFAULT_HEIGHT = 48
@@ -31,8 +32,9 @@ DEFAULT_HEIGHT = 48
 # 18k-class output alone is 9 KB per pixel) and time per pixel is lowest at 1,024-1,536 px (85 ms
 # per 1,000 px, 114 at 3,840). Pieces of 1,152 px were tried: English lost spaces between words
 # (the model sets a borderline space better with the whole line in view; en CER 0.007 -> 0.012 on
-# dev_pdf). At 1,920 px every line of an A4 page at 12 pt is still read whole (same text as before
-# on both eval sets) and a worker's peak on the heaviest pages fell from 453 to 377 MB.
+# dev_pdf). At 1,920 px nearly every line of an A4 page is read whole, both eval sets give the
+# same text as reading every line whole, and a worker's peak on the heaviest pages fell from 453
+# to ~370 MB.
 MAX_PIECE_HEIGHTS = 40
 # Context each of two neighbouring pieces sees beyond their joint, in input heights: a
 # character cut by a piece's edge is read whole by the other piece.
@@ -86,24 +88,6 @@ def collapse(best: np.ndarray, best_prob: np.ndarray, charset: Sequence[str]) ->
         return Recognized("", 0.0)
     text = "".join(charset[i] for i in indices)
     return Recognized(text, float(best_prob[keep].mean()))
-
-
-def split_widths(width: int, piece: int, overlap: int, step: int) -> list[tuple[int, int]]:
-    """(start, end) of overlapping pieces covering [0, width), all of one width, on the ``step`` grid.
-
-    Equal widths let the memory arena reuse one piece's blocks for the next; the last piece may
-    end up to ``step`` - 1 pixels past the line (the caller pads). Neighbours share at least
-    ``overlap`` pixels, and no piece is wider than ``piece``.
-    """
-    if width <= piece:
-        return [(0, width)]
-    # Rounding starts to the grid can shorten an overlap by up to one step: size for one more.
-    margin = overlap + step
-    count = math.ceil((width - margin) / (piece - margin))
-    size = math.ceil((width + (count - 1) * margin) / count / step) * step
-    last = math.ceil((width - size) / step) * step
-    starts = [math.floor(i * last / (count - 1) / step) * step for i in range(count)]
-    return [(start, start + size) for start in starts]
 
 
 def joint_frame(blank_left: np.ndarray, blank_right: np.ndarray) -> int:
@@ -182,10 +166,7 @@ class Recognizer:
         if self.fixed_width:
             return [_Piece(line, 0, tensor)]
         # Boundaries on a grid of the input height: a multiple of any CRNN's width stride.
-        spans = split_widths(tensor.shape[2], self.max_piece, self.overlap, self.height)
-        beyond = spans[-1][1] - tensor.shape[2]
-        if beyond > 0:  # the last piece runs past the line: more of the line's own right margin
-            tensor = np.pad(tensor, ((0, 0), (0, 0), (0, beyond)), mode="edge")
+        spans = overlapping_spans(tensor.shape[2], self.max_piece, self.overlap, self.height)
         return [_Piece(line, start, tensor[:, :, start:end]) for start, end in spans]
 
     def _batches(self, widths: list[int]) -> list[list[int]]:
