@@ -70,3 +70,18 @@ def test_reading_in_pieces_gives_the_text_of_reading_whole(recognizer: Recognize
         # Joints may tip a look-alike (一 or a dash) but never lose or repeat a character.
         assert len(squash(joined)) == len(squash(one)), (one, joined)
         assert similarity(one, joined) > 0.95, (one, joined)
+
+
+def test_lines_read_in_parallel_lanes_give_the_text_of_one_lane(recognizer: Recognizer) -> None:
+    """With two threads, lines are read two at a time on single-threaded sessions: same results."""
+    single = OcrPipeline(EngineSettings(threads=1)).recognizer
+    assert recognizer.lanes == 2 and single.lanes == 1
+    lines = [
+        random_line(seed, length) for seed, length in zip(range(20, 28), (3, 80, 12, 45, 7, 30, 60, 20), strict=True)
+    ]
+    crops = [line_image(text) for text in lines]
+    in_lanes = recognizer.recognize(crops)
+    one_lane = single.recognize(crops)
+    assert [r.text for r in in_lanes] == [r.text for r in one_lane]
+    for text, read in zip(lines, in_lanes, strict=True):
+        assert similarity(text, read.text) > 0.95, read.text

@@ -14,12 +14,15 @@ line of a page.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
+import onnxruntime as ort
 
 from ocrd.engine.models import read_dictionary
 from ocrd.engine.session import open_session
@@ -41,6 +44,11 @@ MAX_PIECE_HEIGHTS = 40
 OVERLAP_HEIGHTS = 3
 # Longest line read at all (in input heights, ~600 CJK characters): anything longer is squeezed.
 MAX_LINE_HEIGHTS = 600
+
+
+def lanes_for(threads: int) -> int:
+    """Lines read at once: the thread count, or every core this process may use for 0."""
+    return threads if threads > 0 else len(os.sched_getaffinity(0))
 
 
 @dataclass
@@ -105,6 +113,10 @@ def joint_frame(blank_left: np.ndarray, blank_right: np.ndarray) -> int:
     return int(preference.argmax())
 
 
+# Per time step of one piece: best class, its probability, the blank's probability.
+_Labels = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
 @dataclass
 class _Piece:
     line: int
@@ -123,6 +135,12 @@ class Recognizer:
         max_padding_waste: float = 0.25,
     ) -> None:
         self.session = open_session(model_path, threads)
+        # A page's lines are many small inputs, on which onnxruntime's threads scale poorly (1.56x on
+        # 2 cores): with several threads, each thread reads its own lines on a single-threaded session
+        # (dev_pdf at 2 threads: 12 % less time, same text). A lone input keeps all threads.
+        self.lanes = lanes_for(threads)
+        self._lane_session = open_session(model_path, 1) if self.lanes > 1 else self.session
+        self._executor: ThreadPoolExecutor | None = None
         model_input = self.session.get_inputs()[0]
         self.input_name = model_input.name
         shape = model_input.shape
@@ -186,7 +204,7 @@ class Recognizer:
             batches.append(current)
         return batches
 
-    def _join(self, pieces: list[_Piece], labels: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> Recognized:
+    def _join(self, pieces: list[_Piece], labels: list[_Labels]) -> Recognized:
         """One line's pieces, left to right, as one sequence of frame labels, then decoded."""
         best_parts: list[np.ndarray] = []
         prob_parts: list[np.ndarray] = []
@@ -207,23 +225,37 @@ class Recognizer:
             taken_from = joint - shared_from
         return collapse(np.concatenate(best_parts), np.concatenate(prob_parts), self.charset)
 
+    def _read_batch(
+        self, batch: list[int], pieces: list[_Piece], mask: np.ndarray | None, session: ort.InferenceSession
+    ) -> list[_Labels]:
+        widths = [pieces[i].tensor.shape[2] for i in batch]
+        padded_width = max(widths)
+        tensor = np.zeros((len(batch), self.channels, self.height, padded_width), dtype=np.float32)
+        for row, index in enumerate(batch):
+            tensor[row, :, :, : widths[row]] = pieces[index].tensor
+        probs = session.run(None, {self.input_name: tensor})[0]
+        labels = []
+        for row, width in enumerate(widths):
+            # Frames of the padding are dropped: they would read as blanks past the line's end.
+            piece_probs = probs[row, : math.ceil(probs.shape[1] * width / padded_width)]
+            labels.append((*frame_labels(piece_probs, mask), piece_probs[:, 0].copy()))
+        # Only the labels leave: the class scores (9 KB per pixel of width) are freed here.
+        return labels
+
     def recognize(self, crops: Sequence[np.ndarray], mask: np.ndarray | None = None) -> list[Recognized]:
         pieces = [piece for line, crop in enumerate(crops) for piece in self._pieces(line, crop)]
-        widths = [piece.tensor.shape[2] for piece in pieces]
-        labels: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = [None] * len(pieces)  # type: ignore[list-item]
-        for batch in self._batches(widths):
-            padded_width = max(widths[i] for i in batch)
-            tensor = np.zeros((len(batch), self.channels, self.height, padded_width), dtype=np.float32)
-            for row, index in enumerate(batch):
-                tensor[row, :, :, : widths[index]] = pieces[index].tensor
-            probs = self.session.run(None, {self.input_name: tensor})[0]
-            for row, index in enumerate(batch):
-                # Frames of the padding are dropped: they would read as blanks past the line's end.
-                frames = math.ceil(probs.shape[1] * widths[index] / padded_width)
-                piece_probs = probs[row, :frames]
-                labels[index] = (*frame_labels(piece_probs, mask), piece_probs[:, 0].copy())
-            # The class scores (9 KB per pixel of width) must not live on through the next run.
-            del probs, piece_probs, tensor
+        batches = self._batches([piece.tensor.shape[2] for piece in pieces])
+        if self.lanes > 1 and len(batches) > 1:
+            # Widest first, so the last inputs to finish are short ones and the lanes end together.
+            batches.sort(key=lambda batch: -pieces[batch[-1]].tensor.shape[2])
+            lane = self._lane_session
+            read = list(self._pool().map(lambda batch: self._read_batch(batch, pieces, mask, lane), batches))
+        else:
+            read = [self._read_batch(batch, pieces, mask, self.session) for batch in batches]
+        labels: list[_Labels] = [None] * len(pieces)  # type: ignore[list-item]
+        for batch, batch_labels in zip(batches, read, strict=True):
+            for index, piece_labels in zip(batch, batch_labels, strict=True):
+                labels[index] = piece_labels
         by_line: dict[int, list[int]] = {}
         for index, piece in enumerate(pieces):
             by_line.setdefault(piece.line, []).append(index)
@@ -231,3 +263,8 @@ class Recognizer:
         for line, indices in by_line.items():
             results[line] = self._join([pieces[i] for i in indices], [labels[i] for i in indices])
         return results
+
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self.lanes, thread_name_prefix="ocrd-recognize")
+        return self._executor
