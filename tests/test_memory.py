@@ -1,13 +1,13 @@
 """A worker's memory on real A4 pages: the engine in a fresh process, as a daemon worker runs it.
 
 The target is 400 MB of peak resident memory for one worker on an A4 page at 200 dpi. Measured
-with one shared onnxruntime arena (ocrd.engine.session) and lines read in pieces no wider than
-1,920 px at the network's height (ocrd.engine.recognize): 377 MB for the three pages below in
-this order, 383 MB for all 20 pages of the eval set in a random order. Before the pieces, the
-arena kept a region for the widest line it had seen, and these three pages took 453 MB; with one
-power-of-two arena per session, 547 MB. The test counts the peak without file-backed pages
-(~70 MB of shared libraries, more in a freshly installed venv, depending on the page cache):
-~307 MB now, ~383 MB without the pieces.
+with one shared onnxruntime arena grown by powers of two (ocrd.engine.session) and lines read in
+pieces no wider than 1,920 px at the network's height (ocrd.engine.recognize): 361 MB for the
+three pages below in this order, 368-377 MB for all 68 items of both eval sets in any order. With
+one arena per session these three pages took 547 MB; with a shared arena grown by exactly what is
+asked, up to 455 MB for some orders of the eval items. The test counts the peak without
+file-backed pages (~70 MB of shared libraries, more in a freshly installed venv, depending on the
+page cache): ~290 MB now, ~480 MB with one arena per session.
 """
 
 from __future__ import annotations
