@@ -141,13 +141,13 @@ def make_line_image(target: Path) -> Path:
     import pymupdf
 
     size = 14
-    width = sum(pymupdf.get_text_length(text, fontname=font, fontsize=size) for text, font in LINE_PARTS)
+    widths = [pymupdf.get_text_length(text, fontname=font, fontsize=size) for text, font in LINE_PARTS]
     with pymupdf.open() as document:
-        page = document.new_page(width=width + 16, height=30)
+        page = document.new_page(width=sum(widths) + 16, height=30)
         x = 8.0
-        for text, font in LINE_PARTS:
+        for (text, font), width in zip(LINE_PARTS, widths, strict=True):
             page.insert_text((x, 21), text, fontname=font, fontsize=size)
-            x += pymupdf.get_text_length(text, fontname=font, fontsize=size)
+            x += width
         page.get_pixmap(dpi=200).save(target)
     return target
 

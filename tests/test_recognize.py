@@ -45,8 +45,7 @@ def test_a_line_longer_than_one_network_input_is_read_whole(recognizer: Recogniz
     """320 characters at 12 pt: ~13,000 px at the network's height, read in many pieces."""
     text = random_line(11, 320)
     crop = line_image(text)
-    width = recognizer.target_width(crop)
-    assert width > 10 * recognizer.max_piece / 2
+    assert recognizer.target_width(crop) > 5 * recognizer.max_piece  # six pieces or more
     read = recognizer.recognize([crop])[0]
     assert similarity(text, read.text) > 0.98, read.text
     # Nothing is doubled or dropped where pieces meet.

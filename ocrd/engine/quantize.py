@@ -228,7 +228,7 @@ def recognizer_inputs(model_path: Path, dictionary: Path, samples: Sequence[Text
 
     recognizer = Recognizer(model_path, dictionary, threads=1)
     # A line wider than one piece reaches the network in pieces: calibrate on what it sees.
-    return [recognizer.input_tensor(sample.image)[None, :, :, : recognizer.max_piece] for sample in samples]
+    return [tensor[None] for sample in samples for _, tensor in recognizer.network_inputs(sample.image)]
 
 
 class _FixedReader:

@@ -179,13 +179,17 @@ class Recognizer:
             resized = cv2.cvtColor(resized, cv2.COLOR_BGR2GRAY)[:, :, None]
         return (resized.astype(np.float32).transpose(2, 0, 1) / 127.5) - 1.0
 
-    def _pieces(self, line: int, crop: np.ndarray) -> list[_Piece]:
+    def network_inputs(self, crop: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        """The line as the network reads it: (start, C x H x w tensor) of each overlapping piece."""
         tensor = self.input_tensor(crop)
         if self.fixed_width:
-            return [_Piece(line, 0, tensor)]
+            return [(0, tensor)]
         # Boundaries on a grid of the input height: a multiple of any CRNN's width stride.
         spans = overlapping_spans(tensor.shape[2], self.max_piece, self.overlap, self.height)
-        return [_Piece(line, start, tensor[:, :, start:end]) for start, end in spans]
+        return [(start, tensor[:, :, start:end]) for start, end in spans]
+
+    def _pieces(self, line: int, crop: np.ndarray) -> list[_Piece]:
+        return [_Piece(line, start, tensor) for start, tensor in self.network_inputs(crop)]
 
     def _batches(self, widths: list[int]) -> list[list[int]]:
         """Group inputs of similar width (indices sorted by width) so padding wastes little work."""
