@@ -20,14 +20,30 @@ lint:
 	$(VENV)/bin/ruff check ocrd tests bench
 	$(VENV)/bin/ruff format --check ocrd tests bench
 
+# The labelled sets dev/ and dev_pdf/, read in place; --check fails when a set misses its accuracy bars.
+EVAL_DIR ?= ../shared/eval
 eval:
-	$(VENV)/bin/ocrd eval ../shared/eval/dev --check dev
-	$(VENV)/bin/ocrd eval ../shared/eval/dev_pdf --check dev_pdf
+	$(VENV)/bin/ocrd eval $(EVAL_DIR)/dev --check
+	$(VENV)/bin/ocrd eval $(EVAL_DIR)/dev_pdf --check
+
+# The wheel and sdist of this checkout: dist/ocrd_daemon-<version>-py3-none-any.whl (docs/install.md).
+# The wheel is built from the sdist, so a file the sdist misses cannot slip into the wheel
+# from a stale build/ folder. Earlier ocrd_daemon files in DIST are replaced; nothing else is touched.
+.PHONY: dist
+DIST ?= dist
+dist: $(PY)
+	$(PY) -c 'import build' 2>/dev/null || $(PY) -m pip install -q 'build>=1.2'
+	rm -f $(DIST)/ocrd_daemon-*.whl $(DIST)/ocrd_daemon-*.tar.gz
+	$(PY) -m build --outdir $(DIST) .
+
+# A fresh clone has no .venv yet: make it the way `make run` does.
+$(PY):
+	VENV=$(VENV) ./scripts/setup.sh run
 
 # Offline wheelhouse for servers without internet: make wheelhouse ARCH=aarch64 [PYVER=3.11]
-# (builds on any machine with internet; see deploy/wheelhouse.sh).
+# (builds on any machine with internet; see deploy/wheelhouse.sh). It holds the wheel `make dist` builds.
 .PHONY: wheelhouse
 ARCH ?= $(shell uname -m)
 PYVER ?= 3.11
-wheelhouse:
-	deploy/wheelhouse.sh --arch $(ARCH) --python $(PYVER) --python-bin "$$( [ -x $(PY) ] && echo $(PY) || echo python3 )"
+wheelhouse: dist
+	deploy/wheelhouse.sh --arch $(ARCH) --python $(PYVER) --python-bin $(PY) --wheel "$$(ls $(DIST)/ocrd_daemon-*.whl)"

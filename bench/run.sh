@@ -4,7 +4,10 @@
 # Installs ocrd into ./.venv (scripts/setup.sh) and the peers into bench/.venvs/ (bench/setup_peers.sh)
 # when they are missing (that needs the network once), then runs the benchmark offline.
 # VENV=/path/to/venv uses an existing environment that has ocrd installed instead.
+# Relative paths in the options (--set, --out, --json) are taken from where it is run.
 set -eu
+BENCH_CALLER_DIR="$(pwd)"
+export BENCH_CALLER_DIR
 cd "$(dirname "$0")/.."
 VENV="${VENV:-.venv}"
 if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import ocrd.engine.pipeline" 2>/dev/null; then

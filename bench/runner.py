@@ -19,6 +19,10 @@ from bench.inputs import BenchItem
 from bench.workers import Reading, Worker
 
 
+class BenchFailure(RuntimeError):
+    """The run cannot give honest figures (an engine read nothing); the message says why."""
+
+
 @dataclass
 class EngineRun:
     """What one engine did in one round."""
@@ -33,6 +37,10 @@ class EngineRun:
     texts: dict[str, str] = field(default_factory=dict)  # BenchItem.name -> text
     errors: dict[str, str] = field(default_factory=dict)
     stage_ms: dict[str, dict[str, float]] = field(default_factory=dict)  # per set: stage -> total ms
+
+    @property
+    def pages(self) -> int:
+        return sum(len(seconds) for seconds in self.page_seconds.values())
 
     def add(self, item: BenchItem, page_index: int, reading: Reading) -> None:
         self.page_seconds.setdefault(item.set_name, []).append(reading.seconds)
@@ -86,3 +94,15 @@ def run_round(
         run.info, run.load_seconds, run.startup_seconds = worker.engine, worker.load_seconds, worker.startup_seconds
         run.peak_rss_kb = worker.peak_rss_kb
     return [runs[spec.name] for spec in specs]
+
+
+def check_readings(runs: list[EngineRun], log_dir: Path) -> None:
+    """Stop the run when an engine refused every page: its time per page would be the time it
+    takes to refuse (fast), and its accuracy that of empty text, both printed as if measured."""
+    for run in runs:
+        if run.pages and len(run.errors) >= run.pages:
+            page, error = next(iter(run.errors.items()))
+            raise BenchFailure(
+                f"{run.engine} refused all {run.pages} page(s) at {run.cores} core(s), so there is nothing to "
+                f"measure; the first: {page}: {error}. Its log is in {log_dir}"
+            )

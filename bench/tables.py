@@ -145,7 +145,7 @@ def _engine_lines(results: dict[str, Any]) -> list[str]:
     if results["targets"]:
         out += [
             "",
-            "Targets (issue 6): speed on all sets together, in each round; accuracy on the round with most cores.",
+            "Checks against the peers: speed on all sets together, in each round; accuracy on the round with most cores.",
             "",
         ]
         out += table(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ocrd.formats import SUPPORTED_SUFFIXES
+
 LANGS = ("zh", "en")
 PREPROCESS_STEPS = ("grayscale", "contrast", "denoise", "binarize", "deskew")
 # fp32: the exact optimized rewrite of the shipped models; int8: quantized recognizer (ocrd.engine.derived)
@@ -46,10 +48,13 @@ class EngineSettings:
 
 WATCH_MODES = ("auto", "native", "poll")  # auto: poll on network file systems, inotify elsewhere
 ON_SUCCESS = ("move", "delete", "keep")  # what happens to the original once its results are durable
+# A file that matches none of an inbox's patterns: "fail" moves it to failed/ with a reason
+# (so nobody waits for a result that never comes), "leave" leaves it where it is.
+ON_UNSUPPORTED = ("fail", "leave")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_FORMATS = ("auto", "json", "text")  # auto: json when stdout is not a terminal (journald, containers)
 WEB_AUTH = ("none", "token")
-DEFAULT_PATTERNS = ("*.pdf", "*.png", "*.jpg", "*.jpeg", "*.tif", "*.tiff", "*.bmp", "*.webp")
+DEFAULT_PATTERNS = tuple(f"*{suffix}" for suffix in SUPPORTED_SUFFIXES)
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,7 @@ class InboxSettings:
     poll_interval: float = 5.0  # seconds between directory polls in poll mode
     settle: float = 2.0  # a file is taken once size and mtime stayed unchanged this long
     dedupe: bool = False  # the same bytes dropped again reuse the earlier result
+    unsupported: str = "fail"  # one of ON_UNSUPPORTED
 
 
 @dataclass(frozen=True)

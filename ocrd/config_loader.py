@@ -25,6 +25,7 @@ from ocrd.config import (
     LOG_FORMATS,
     LOG_LEVELS,
     ON_SUCCESS,
+    ON_UNSUPPORTED,
     PRECISIONS,
     PREPROCESS_STEPS,
     WATCH_MODES,
@@ -238,6 +239,7 @@ INBOX_SHARED_KEYS: dict[str, Converter] = {
     "poll_interval": _float(0, exclusive=True),
     "settle": _float(0),
     "dedupe": _bool,
+    "unsupported": _choice(ON_UNSUPPORTED),
 }
 INBOX_KEYS: dict[str, Converter] = {"name": _str, "path": _path, **INBOX_SHARED_KEYS}
 # Engine threads follow [daemon] threads_per_worker: one knob, not two that can disagree.
@@ -516,7 +518,7 @@ def _check_inbox_folders(inbox: InboxSettings, label: str, file: str | None) -> 
         raise ConfigError(f"{label} ({inbox.name}): 'done' and 'failed' must be different folders", path=file)
 
 
-# --- web exposure (added for the web interface, issue 4) ---------------------------------------------
+# --- web exposure: who may reach the web interface ---------------------------------------------------
 
 
 def is_loopback(host: str) -> bool:

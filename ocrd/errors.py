@@ -57,6 +57,12 @@ class CorruptFileError(InputError):
     kind = "corrupt"
 
 
+class UnreadableFileError(InputError):
+    """The daemon's user may not read the file (its permissions say so)."""
+
+    kind = "unreadable"
+
+
 class EncryptedDocumentError(InputError):
     kind = "encrypted"
 

@@ -6,9 +6,13 @@ sidecar and returned by the job API, so there is exactly one schema to document.
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 from dataclasses import dataclass, field
 from typing import Any
+
+from ocrd.names import name_bytes, readable
 
 SCHEMA_VERSION = 1
 
@@ -78,9 +82,11 @@ class Document:
         return [line for page in self.pages for line in page.lines]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "schema": SCHEMA_VERSION,
-            "source": self.source,
+        data: dict[str, Any] = {"schema": SCHEMA_VERSION, "source": readable(self.source)}
+        exact = name_bytes(self.source)
+        if exact is not None:  # a name that is not valid text: its exact bytes, base64
+            data["source_bytes"] = exact
+        return data | {
             "sha256": self.sha256,
             "engine": dict(self.engine),
             "pages": [page.to_dict() for page in self.pages],
@@ -98,8 +104,9 @@ class Document:
     def from_dict(cls, data: dict[str, Any]) -> Document:
         if data.get("schema") != SCHEMA_VERSION:
             raise ValueError(f"unsupported result schema {data.get('schema')!r}")
+        exact = data.get("source_bytes")
         return cls(
-            source=data["source"],
+            source=os.fsdecode(base64.b64decode(exact)) if exact else data["source"],
             pages=[Page.from_dict(item) for item in data["pages"]],
             sha256=data.get("sha256"),
             engine=dict(data.get("engine", {})),

@@ -219,7 +219,7 @@ class Daemon:
                     found.append(item)
         return found
 
-    def wait_ready(self, timeout: float = 90) -> Daemon:
+    def wait_ready(self, timeout: float = 300) -> Daemon:
         before = self._ready_before
         wait_until(lambda: len(self.events("ready")) > before or self.process.poll() is not None, timeout)
         if self.process.poll() is not None:

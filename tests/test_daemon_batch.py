@@ -45,7 +45,7 @@ def test_fifty_mixed_files_each_end_with_exactly_one_correct_outcome(tmp_path: P
     try:
         for sample in batch:  # all at once, written in place (not renamed in): settling is the daemon's job
             (folders["inbox"] / sample.name).write_bytes(sample.data)
-        wait_until(lambda: len(daemon.events("file")) >= len(batch), timeout=240, interval=0.5)
+        wait_until(lambda: len(daemon.events("file")) >= len(batch), timeout=600, interval=0.5)
     finally:
         code = daemon.stop()
     assert code == 0, daemon.log_path.read_text()[-3000:]

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from ocrd.daemon.claims import ClaimRecord, Owner, ProcessingArea, process_token
+from tests.daemon_support import wait_until
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -17,17 +18,29 @@ RACER = """
 import json, os, sys, time
 from pathlib import Path
 from ocrd.daemon.claims import Owner, ProcessingArea
-inbox, start, names = sys.argv[1], Path(sys.argv[2]), sys.argv[3:]
+inbox, start, racers, names = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
 area = ProcessingArea(inbox, Owner.current())
 area.ensure()
 (start.parent / f"ready-{os.getpid()}").touch()
 while not start.exists():  # every racer is loaded before any claims: a real race, not a relay
     time.sleep(0.001)
 won = []
-for name in names:
+
+
+def attempt(name):
     claim = area.claim(name)
     if claim is not None:
         won.append([name, str(claim.file)])
+
+
+attempt(names[0])
+# All racers try their first file before any goes on, so each starting end has its winner
+# however the scheduler runs them; the rest is a free-for-all.
+(start.parent / f"first-{os.getpid()}").touch()
+while len(list(start.parent.glob("first-*"))) < racers:
+    time.sleep(0.001)
+for name in names[1:]:
+    attempt(name)
 print(json.dumps(won))
 """
 
@@ -42,19 +55,18 @@ def test_racing_processes_claim_every_file_exactly_once(tmp_path: Path) -> None:
     signals = tmp_path / "signals"
     signals.mkdir()
     start = signals / "start"
+    count = 4  # two start at each end of the list
     racers = [
         subprocess.Popen(
-            [sys.executable, "-c", RACER, str(inbox), str(start), *(names if i % 2 else names[::-1])],
+            [sys.executable, "-c", RACER, str(inbox), str(start), str(count), *(names if i % 2 else names[::-1])],
             stdout=subprocess.PIPE,
             env=env,
         )
-        for i in range(4)
+        for i in range(count)
     ]
-    deadline = time.monotonic() + 60
-    while len(list(signals.glob("ready-*"))) < len(racers) and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: len(list(signals.glob("ready-*"))) == count, timeout=300, interval=0.01)
     start.touch()
-    won = [json.loads(racer.communicate(timeout=60)[0]) for racer in racers]
+    won = [json.loads(racer.communicate(timeout=300)[0]) for racer in racers]
     claimed = [name for racer in won for name, _ in racer]
     assert sorted(claimed) == names, "every file claimed exactly once"
     assert sum(1 for racer in won if racer) >= 2, "the race really had several winners"

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import shutil
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from ocrd.config import Config, DaemonSettings, EngineSettings, InboxSettings, WebSettings
+from ocrd.daemon.claims import Owner, ProcessingArea
 from ocrd.daemon.supervisor import Supervisor
 from ocrd.daemon.watch import choose_mode, filesystem_type, is_network_filesystem
 from tests.daemon_support import lines_for, normalize, png_bytes, sidecars, text_pdf_bytes, wait_until
@@ -104,26 +105,51 @@ def test_recursive_inbox_is_mirrored_in_outbox_done_and_failed(daemon: Running) 
     (staging / "sub").mkdir(parents=True)
     (staging / "sub" / "memo.pdf").write_bytes(text_pdf_bytes(lines_for(3)))
     staging.rename(root / "dept")
-    wait_until(lambda: daemon.count("tree") + daemon.count("tree", "failed") == 4, timeout=60)
+    wait_until(lambda: daemon.count("tree") + daemon.count("tree", "failed") == 4, timeout=120)
     outbox, done, failed = Path(settings.outbox), Path(settings.done), Path(settings.failed)
-    assert (outbox / "2026" / "11" / "发票.json").exists() and (outbox / "2026" / "11" / "发票.txt").exists()
-    assert json.loads((outbox / "2026" / "11" / "发票.json").read_text())["source"] == "2026/11/发票.pdf"
-    assert (outbox / "dept" / "sub" / "memo.json").exists()
+    assert (outbox / "2026" / "11" / "发票.pdf.json").exists() and (outbox / "2026" / "11" / "发票.pdf.txt").exists()
+    assert json.loads((outbox / "2026" / "11" / "发票.pdf.json").read_text())["source"] == "2026/11/发票.pdf"
+    assert (outbox / "dept" / "sub" / "memo.pdf.json").exists()
     assert (done / "2026" / "11" / "发票.pdf").exists() and (done / "top.pdf").exists()
     assert (failed / "2026" / "broken.pdf").exists() and (failed / "2026" / "broken.pdf.error.json").exists()
+
+
+def after_a_rescan(settings: InboxSettings, marker: str) -> None:
+    """Return once the inbox has been rescanned in full after this call.
+
+    A claim left by a process that is gone is taken over only by a full rescan, so one planted now
+    (as an earlier process with our pid would have left it) is finished only after the next rescan.
+    It is made aside and moved in whole, so that no watcher event can announce it.
+    """
+    staging = Path(settings.path).parent / f"{settings.name}-staging"
+    staging.mkdir(exist_ok=True)
+    (staging / marker).write_bytes(text_pdf_bytes([f"Rescan marker {marker}"]))
+    me = Owner.current()
+    gone = ProcessingArea(staging, Owner(me.node, me.pid, "0" * 8))
+    gone.ensure()
+    claim = gone.claim(marker)
+    assert claim is not None
+    claim.save()
+    os.rename(claim.folder, ProcessingArea(settings.path, me).root / claim.folder.name)
+    wait_until(lambda: marker in sidecars(Path(settings.outbox)), timeout=120)
 
 
 def test_keep_leaves_originals_in_place_and_reads_them_once(daemon: Running) -> None:
     settings = settings_of(daemon, "kept")
     original = Path(settings.path) / "a.pdf"
+
+    def readings() -> list[dict[str, Any]]:
+        return sidecars(Path(settings.outbox)).get("a.pdf", [])
+
     original.write_bytes(text_pdf_bytes(lines_for(3)))
-    wait_until(lambda: daemon.count("kept") == 1, timeout=60)
-    time.sleep(2.0)  # several rescans see the kept file again
-    assert daemon.count("kept") == 1
+    wait_until(lambda: len(readings()) == 1, timeout=120)
+    for number in (1, 2):  # rescans see the kept file again
+        after_a_rescan(settings, f"marker-{number}.pdf")
+    assert len(readings()) == 1
     original.write_bytes(text_pdf_bytes(lines_for(4)))  # changed content: a new document
-    wait_until(lambda: daemon.count("kept") == 2, timeout=60)
-    time.sleep(1.0)
-    assert daemon.count("kept") == 2 and original.exists()
+    wait_until(lambda: len(readings()) == 2, timeout=120)
+    after_a_rescan(settings, "marker-3.pdf")
+    assert len(readings()) == 2 and original.exists()
     assert not Path(settings.done).exists() or not any(Path(settings.done).iterdir())
     results = sidecars(Path(settings.outbox))["a.pdf"]
     texts = sorted(normalize(result["_txt"]) for result in results)
@@ -133,7 +159,7 @@ def test_keep_leaves_originals_in_place_and_reads_them_once(daemon: Running) -> 
 def test_delete_removes_originals_once_results_exist(daemon: Running) -> None:
     settings = settings_of(daemon, "deleted")
     (Path(settings.path) / "a.pdf").write_bytes(text_pdf_bytes(lines_for(5)))
-    wait_until(lambda: daemon.count("deleted") == 1, timeout=60)
+    wait_until(lambda: daemon.count("deleted") == 1, timeout=120)
     assert [p.name for p in Path(settings.path).iterdir()] == [".ocrd"]
     assert set(sidecars(Path(settings.outbox))) == {"a.pdf"}
     assert not Path(settings.done).exists()
@@ -143,9 +169,9 @@ def test_the_same_bytes_dropped_twice_reuse_the_earlier_result(daemon: Running, 
     settings = settings_of(daemon, "dedupe")
     data = png_bytes(lines_for(6), tmp_path)
     (Path(settings.path) / "first.png").write_bytes(data)
-    wait_until(lambda: daemon.count("dedupe") == 1, timeout=60)
+    wait_until(lambda: daemon.count("dedupe") == 1, timeout=120)
     (Path(settings.path) / "again.png").write_bytes(data)
-    wait_until(lambda: daemon.count("dedupe", "reused") == 1, timeout=60)
+    wait_until(lambda: daemon.count("dedupe", "reused") == 1, timeout=120)
     results = sidecars(Path(settings.outbox))
     (first,), (again,) = results["first.png"], results["again.png"]
     assert again["sha256"] == first["sha256"] and again["_txt"] == first["_txt"]
@@ -159,7 +185,7 @@ def test_each_inbox_reads_in_its_own_language(daemon: Running, tmp_path: Path) -
     page = png_bytes(["中文发票抬头", "Invoice 2024 total 88"], tmp_path)
     (Path(settings_of(daemon, "english").path) / "page.png").write_bytes(page)
     (Path(settings_of(daemon, "deleted").path) / "page.png").write_bytes(page)  # [engine] lang = zh
-    wait_until(lambda: daemon.count("english") == 1 and daemon.count("deleted") >= 2, timeout=60)
+    wait_until(lambda: daemon.count("english") == 1 and daemon.count("deleted") >= 2, timeout=120)
     english = sidecars(Path(settings_of(daemon, "english").outbox))["page.png"][0]["_txt"]
     chinese = sidecars(Path(settings_of(daemon, "deleted").outbox))["page.png"][0]["_txt"]
     assert "Invoice 2024" in english and not CJK.search(english)
@@ -174,11 +200,11 @@ def test_an_inbox_that_is_removed_and_recreated_is_watched_again(daemon: Running
         return next(i for i in daemon.supervisor.status()["inboxes"] if i["name"] == "volatile")["available"]
 
     shutil.rmtree(root)
-    wait_until(lambda: not available(), timeout=20)
+    wait_until(lambda: not available(), timeout=120)
     root.mkdir()
-    wait_until(available, timeout=20)
+    wait_until(available, timeout=120)
     (root / "after.pdf").write_bytes(text_pdf_bytes(lines_for(7)))
-    wait_until(lambda: daemon.count("volatile") == 1, timeout=30)
+    wait_until(lambda: daemon.count("volatile") == 1, timeout=120)
     assert set(sidecars(Path(settings.outbox))) == {"after.pdf"}
     registry = daemon.supervisor.metrics.registry
     assert registry.get_sample_value("ocrd_inbox_available", {"inbox": "volatile"}) == 1

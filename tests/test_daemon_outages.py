@@ -74,9 +74,9 @@ def outage_round(
         break_it()
         for sample in batch:
             drop(folders["inbox"], sample)
-        wait_until(lambda: daemon.events("file-waiting"), timeout=60)
+        wait_until(lambda: daemon.events("file-waiting"), timeout=300)
         wait_until(
-            lambda: len(daemon.events("file-waiting")) >= 2 or len(daemon.events("inbox-paused")) >= 1, timeout=30
+            lambda: len(daemon.events("file-waiting")) >= 2 or len(daemon.events("inbox-paused")) >= 1, timeout=300
         )
         assert daemon.events("file") == [], "nothing finished while the outbox was unusable"
         claimed = [
@@ -89,7 +89,7 @@ def outage_round(
         warning = daemon.events("file-waiting")[0]
         assert warning["level"] == "warning" and "original stays safe" in warning["msg"]
         fix_it()
-        wait_until(lambda: len(daemon.events("file")) >= len(batch), timeout=120, interval=0.2)
+        wait_until(lambda: len(daemon.events("file")) >= len(batch), timeout=300, interval=0.2)
     finally:
         fix_it()
         assert daemon.stop() == 0

@@ -77,8 +77,8 @@ def test_success_writes_sidecars_then_moves_the_original(tmp_path: Path) -> None
     targets, claim, area = claimed(tmp_path, "2026/11/发票.pdf", data)
     written, original = outputs.complete_success(targets, claim, document("2026/11/发票.pdf", data))
     assert written == {
-        "txt": str(tmp_path / "outbox/2026/11/发票.txt"),
-        "json": str(tmp_path / "outbox/2026/11/发票.json"),
+        "txt": str(tmp_path / "outbox/2026/11/发票.pdf.txt"),
+        "json": str(tmp_path / "outbox/2026/11/发票.pdf.json"),
     }
     sidecar = json.loads(Path(written["json"]).read_text())
     assert sidecar["source"] == "2026/11/发票.pdf" and sidecar["sha256"] == document("x", data).sha256
@@ -96,7 +96,7 @@ def test_collisions_in_outbox_and_done_get_numbers(tmp_path: Path) -> None:
         targets, claim, _ = claimed(tmp_path, "a.png", data)
         written, original = outputs.complete_success(targets, claim, document("a.png", data))
         suffix = "" if round_number == 1 else ".2"
-        assert written["json"].endswith(f"a{suffix}.json") and original.endswith(f"a{suffix}.png")
+        assert written["json"].endswith(f"a.png{suffix}.json") and original.endswith(f"a{suffix}.png")
     assert (tmp_path / "done" / "a.png").read_bytes() == b"first"
     assert (tmp_path / "done" / "a.2.png").read_bytes() == b"second"
 
@@ -130,14 +130,14 @@ def test_crash_between_the_two_sidecar_links_is_redone_cleanly(tmp_path: Path, m
     with pytest.raises(Crash):
         outputs.complete_success(targets, claim, document("a.jpg", data))
     monkeypatch.setattr(durable, "link_new", real_link)
-    assert (tmp_path / "outbox" / "a.txt").exists() and not (tmp_path / "outbox" / "a.json").exists()
+    assert (tmp_path / "outbox" / "a.jpg.txt").exists() and not (tmp_path / "outbox" / "a.jpg.json").exists()
 
     adopted = ProcessingArea(tmp_path / "inbox", Owner("next-run", 1, "0")).adopt(claim.folder)
     assert adopted is not None and adopted.record.stage == PLACING
     assert outputs.resume(targets, adopted) == outputs.REQUEUE
-    assert not (tmp_path / "outbox" / "a.txt").exists(), "the orphan half of the pair is removed"
+    assert not (tmp_path / "outbox" / "a.jpg.txt").exists(), "the orphan half of the pair is removed"
     written, _ = outputs.complete_success(targets, adopted, document("a.jpg", data))
-    assert written["json"].endswith("/a.json"), "the redo takes the original name, no a.2.json"
+    assert written["json"].endswith("/a.jpg.json"), "the redo takes the original name, no a.jpg.2.json"
 
 
 def test_crash_after_sidecars_before_the_move_finishes_without_reading_again(tmp_path: Path) -> None:
@@ -148,7 +148,7 @@ def test_crash_after_sidecars_before_the_move_finishes_without_reading_again(tmp
     assert adopted is not None
     assert outputs.resume(targets, adopted) == outputs.FINISHED
     assert (tmp_path / "done" / "a.pdf").read_bytes() == data
-    assert sorted(p.name for p in (tmp_path / "outbox").iterdir() if p.is_file()) == ["a.json", "a.txt"]
+    assert sorted(p.name for p in (tmp_path / "outbox").iterdir() if p.is_file()) == ["a.pdf.json", "a.pdf.txt"]
 
 
 def test_crash_between_link_and_unlink_of_the_move_leaves_one_original(tmp_path: Path) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ from ocrd import samples
 from ocrd.config import EngineSettings
 from ocrd.daemon.pool import Outcome, WorkerPool
 from ocrd.errors import ModelError
-from tests.daemon_engines import BROKEN_FACTORY, FACTORY
+from tests.daemon_engines import BROKEN_FACTORY, FACTORY, GATE_ENV, GATED_FACTORY, Gate
 from tests.daemon_support import image_pdf_bytes, normalize
 
 ENGINE = EngineSettings(threads=1)
@@ -36,10 +38,10 @@ class Harness:
         self.outcomes: asyncio.Queue[tuple[Job, Outcome]] = asyncio.Queue()
         options.setdefault("size", 1)
         options.setdefault("settings", ENGINE)
-        options.setdefault("job_timeout", 120)
+        options.setdefault("job_timeout", 600)
         self.pool = WorkerPool(on_outcome=lambda job, outcome: self.outcomes.put_nowait((job, outcome)), **options)
 
-    async def run(self, job: Job, timeout: float = 120) -> Outcome:
+    async def run(self, job: Job, timeout: float = 300) -> Outcome:
         assert await wait_for_idle(self.pool), "no idle worker"
         assert self.pool.try_run(job)
         done_job, outcome = await asyncio.wait_for(self.outcomes.get(), timeout)
@@ -47,12 +49,18 @@ class Harness:
         return outcome
 
 
-async def wait_for_idle(pool: WorkerPool, timeout: float = 60) -> bool:
-    for _ in range(int(timeout / 0.05)):
-        if pool.idle:
-            return True
+async def wait_for_idle(pool: WorkerPool, timeout: float = 300) -> bool:
+    return await until(lambda: pool.idle > 0, timeout)
+
+
+async def until(predicate: Callable[[], Any], timeout: float = 300) -> bool:
+    """Poll ``predicate`` on the pool's loop; False if it is still not met after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
         await asyncio.sleep(0.05)
-    return False
+    return True
 
 
 def test_real_engine_reads_pages_and_reports_bad_files(tmp_path: Path) -> None:
@@ -88,7 +96,7 @@ def test_a_stuck_worker_is_killed_at_the_timeout_and_replaced(tmp_path: Path) ->
         await harness.pool.start()
         try:
             (first_pid,) = harness.pool.pids()
-            outcome = await harness.run(Job(1, str(tmp_path / "stuck.pdf"), "stuck.pdf"), timeout=30)
+            outcome = await harness.run(Job(1, str(tmp_path / "stuck.pdf"), "stuck.pdf"), timeout=300)
             assert outcome.kind == "timeout" and outcome.seconds >= 1.0
             after = await harness.run(Job(2, str(tmp_path / "next.pdf"), "next.pdf"))
             assert after.kind == "done" and after.document is not None
@@ -120,19 +128,23 @@ def test_a_crashing_worker_is_reported_and_replaced(tmp_path: Path) -> None:
     asyncio.run(scenario())
 
 
-def test_kill_9_of_a_worker_running_the_real_engine(tmp_path: Path) -> None:
-    pages = [[f"第{n}页 长文档", f"Long document page {n}"] for n in range(1, 9)]
+def test_kill_9_of_a_worker_running_the_real_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pages = [[f"第{n}页 长文档", f"Long document page {n}"] for n in range(1, 3)]
     (tmp_path / "long.pdf").write_bytes(image_pdf_bytes(pages))
+    gate = Gate(tmp_path / "gate")
+    monkeypatch.setenv(GATE_ENV, str(gate.folder))
+    gate.hold("long.pdf")  # read by the real engine, then held until the worker is killed
 
     async def scenario() -> None:
-        harness = Harness()
+        harness = Harness(factory=GATED_FACTORY)
         await harness.pool.start()
         try:
             assert harness.pool.try_run(Job(1, str(tmp_path / "long.pdf"), "long.pdf"))
-            await asyncio.sleep(0.5)
+            assert await until(lambda: gate.starts("long.pdf")), "the worker never reached the gate"
             (pid,) = harness.pool.busy_pids()
+            assert gate.starts("long.pdf") == [pid]
             os.kill(pid, signal.SIGKILL)
-            _, outcome = await asyncio.wait_for(harness.outcomes.get(), 30)
+            _, outcome = await asyncio.wait_for(harness.outcomes.get(), 120)
             assert outcome.kind == "crash" and "SIGKILL" in outcome.detail
             assert await wait_for_idle(harness.pool), "a replacement worker loaded the engine"
             assert pid not in harness.pool.pids()
@@ -146,26 +158,37 @@ def test_an_engine_that_cannot_load_stops_the_start_with_its_reason() -> None:
     async def scenario() -> None:
         harness = Harness(factory=BROKEN_FACTORY)
         with pytest.raises(ModelError, match=r"det\.onnx is missing"):
-            await harness.pool.start(timeout=60)
+            await harness.pool.start(timeout=300)
 
     asyncio.run(scenario())
 
 
-def test_stop_lets_a_job_finish_within_grace_and_stops_the_rest(tmp_path: Path) -> None:
-    (tmp_path / "quick.png").write_text("sleep 0.5")
-    (tmp_path / "slow.png").write_text("sleep 600")
+def test_stop_lets_a_job_finish_within_grace_and_stops_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "quick.png").write_text("quick")
+    (tmp_path / "slow.png").write_text("slow")
+    gate = Gate(tmp_path / "gate")
+    monkeypatch.setenv(GATE_ENV, str(gate.folder))
+    gate.hold("quick.png", "slow.png")  # slow.png is never released
 
     async def scenario() -> None:
         harness = Harness(size=2, factory=FACTORY)
         await harness.pool.start()
         assert harness.pool.try_run(Job(1, str(tmp_path / "quick.png"), "quick.png"))
         assert harness.pool.try_run(Job(2, str(tmp_path / "slow.png"), "slow.png"))
-        await harness.pool.stop(3)
-        outcomes = {}
-        while not harness.outcomes.empty():
-            job, outcome = harness.outcomes.get_nowait()
-            outcomes[job.source] = outcome.kind
-        assert outcomes == {"quick.png": "done", "slow.png": "stopped"}
+        assert await until(lambda: gate.starts("quick.png") and gate.starts("slow.png"))
+        stopping = asyncio.create_task(harness.pool.stop(3600))
+        await asyncio.sleep(0)  # stop() has begun: no new jobs, running ones get their grace
+        gate.release("quick.png")
+        job, outcome = await asyncio.wait_for(harness.outcomes.get(), 120)
+        assert (job.source, outcome.kind) == ("quick.png", "done"), "finished within the grace period"
+        assert not stopping.done(), "still waiting for slow.png"
+        harness.pool.hurry()  # the end of the grace period, without waiting an hour for it
+        await asyncio.wait_for(stopping, 120)
+        job, outcome = harness.outcomes.get_nowait()
+        assert (job.source, outcome.kind) == ("slow.png", "stopped")
+        assert harness.outcomes.empty()
         assert harness.pool.pids() == []
 
     asyncio.run(scenario())
@@ -179,11 +202,8 @@ def test_reconfigure_grows_the_pool_and_applies_new_settings(tmp_path: Path) -> 
         await harness.pool.start()
         try:
             harness.pool.reconfigure(settings=EngineSettings(threads=1, lang="en"), size=2)
-            for _ in range(200):
-                if harness.pool.idle == 2:
-                    break
-                await asyncio.sleep(0.05)
-            assert harness.pool.total == 2 and harness.pool.idle == 2
+            assert await until(lambda: harness.pool.idle == 2), "two workers with the new settings"
+            assert harness.pool.total == 2
             outcome = await harness.run(Job(1, str(tmp_path / "a.png"), "a.png"))
             assert outcome.document is not None and "lang=en" in outcome.document.to_text()
         finally:

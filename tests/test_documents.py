@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import re
+import struct
+import tomllib
 import tracemalloc
 import warnings
 from pathlib import Path
@@ -14,8 +17,18 @@ import pytest
 from PIL import Image, ImageOps
 
 from ocrd import samples
-from ocrd.config import Limits
-from ocrd.documents import PageImage, count_pages, iter_pages, iter_pages_from_bytes, sniff_format
+from ocrd.config import DEFAULT_PATTERNS, Limits
+from ocrd.documents import (
+    SUPPORTED_FORMATS,
+    SUPPORTED_SUFFIXES,
+    PageImage,
+    count_pages,
+    is_supported,
+    iter_pages,
+    iter_pages_from_bytes,
+    sniff_format,
+    unsupported_reason,
+)
 from ocrd.documents.pixels import choose_background, deep_to_uint8, to_bgr
 from ocrd.documents.textlayer import TextLayerFacts, decide
 from ocrd.errors import (
@@ -35,6 +48,7 @@ from tests.builders import (
     quadrant_image,
     tiff_bytes,
 )
+from tests.paths import REPO
 
 
 def load(path: Path, **options) -> list[PageImage]:
@@ -86,10 +100,12 @@ def text_pdf(path: Path, lines: list[tuple[str, float, float, float]], *, size=(
         ("webp", encode(quadrant_image(), "WEBP", lossless=True)),
         ("tiff", encode(quadrant_image(), "TIFF")),
         ("tiff", b"MM\x00*" + bytes(12)),  # big-endian TIFF
+        ("gif", encode(quadrant_image(), "GIF")),
+        ("gif", b"GIF87a" + bytes(10)),
         ("pdf", blank_pdf_bytes(1)),
         ("pdf", b"\r\n\r\n%PDF-1.4\n"),  # junk before the header is allowed
         (None, b"hello, this is text"),
-        (None, b"GIF89a" + bytes(10)),
+        (None, b"GIF8 is a text file starting with GIF8"),
         (None, b"BM is a text file starting with BM"),
         (None, b""),
     ],
@@ -106,6 +122,7 @@ def test_sniff_format_reads_the_signature(fmt: str | None, data: bytes) -> None:
         ("BMP", {}, True),
         ("WEBP", {"lossless": True}, True),
         ("TIFF", {"compression": "tiff_lzw"}, True),
+        ("GIF", {}, True),  # four colours fit its palette exactly
     ],
 )
 def test_every_image_format_loads_as_bgr(tmp_path: Path, fmt: str, options: dict, lossless: bool) -> None:
@@ -133,14 +150,14 @@ def test_a_text_file_named_jpg_is_refused_as_unsupported(tmp_path: Path) -> None
         load(path)
     message = str(caught.value)
     assert str(path) in message
-    assert "plain text" in message and "JPEG, PNG, BMP, WebP, TIFF and PDF" in message
+    assert "plain text" in message and "JPG, PNG, TIFF, BMP, WebP, GIF, PDF" in message
     assert "extension is ignored" in message
 
 
 @pytest.mark.parametrize(
     ("data", "described"),
     [
-        (encode(quadrant_image(), "GIF"), "GIF"),
+        (b"\x00\x00\x00\x18ftypheic" + bytes(40), "HEIC"),
         (b"PK\x03\x04" + bytes(40), "ZIP container"),
         (bytes(range(256)), "unknown format"),
     ],
@@ -148,6 +165,29 @@ def test_a_text_file_named_jpg_is_refused_as_unsupported(tmp_path: Path) -> None
 def test_unsupported_content_is_described(tmp_path: Path, data: bytes, described: str) -> None:
     with pytest.raises(UnsupportedFormatError, match=described):
         load(write(tmp_path / "upload.bin", data))
+
+
+def test_supported_is_judged_by_name_or_content() -> None:
+    png = encode(quadrant_image(), "PNG")
+    assert is_supported("scan.PNG", b"")  # named like an image: reading it will say what is wrong
+    assert is_supported("scan.dat", png)  # an image whatever its name
+    assert not is_supported("notes.docx", b"PK\x03\x04" + bytes(40))
+    assert not is_supported("data.xyz", b"")
+    assert unsupported_reason(b"PK\x03\x04" + bytes(40)) == (
+        "not a supported type: a ZIP container (DOCX, XLSX, OFD e-invoice or similar; export it as PDF); "
+        "supported: JPG, PNG, TIFF, BMP, WebP, GIF, PDF"
+    )
+    assert unsupported_reason(b"") == (
+        "not a supported type: an empty file (0 bytes); supported: JPG, PNG, TIFF, BMP, WebP, GIF, PDF"
+    )
+    assert "gif" in SUPPORTED_FORMATS
+
+
+def test_the_daemon_takes_every_supported_suffix_by_default() -> None:
+    suffixes = {suffix.lstrip("*") for suffix in DEFAULT_PATTERNS}
+    assert suffixes == set(SUPPORTED_SUFFIXES)
+    shipped = tomllib.loads((REPO / "config" / "ocrd.toml").read_text(encoding="utf-8"))
+    assert tuple(shipped["inbox_defaults"]["patterns"]) == DEFAULT_PATTERNS
 
 
 # -- pixel modes --------------------------------------------------------------------------
@@ -343,6 +383,54 @@ def test_sample_multipage_tiff_pages_come_in_order(tmp_path: Path) -> None:
         assert page.index == index
         assert np.array_equal(page.image[:, :, 0], np.asarray(reference.convert("L")))
     assert sample.pages[2][:2] == ["第 3 页", "Page 3 of 3"]
+
+
+# -- GIF: the first frame ------------------------------------------------------------------
+
+
+def _animated_gif(frames: list[Image.Image]) -> bytes:
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=200, loop=0)
+    return buffer.getvalue()
+
+
+def gif_declaring_size(width: int, height: int) -> bytes:
+    """A GIF of a few dozen bytes whose screen and frame declare ``width`` x ``height`` pixels,
+    with image data for almost none of them: decoding it would fail as truncated."""
+    screen = struct.pack("<HHBBB", width, height, 0x80, 0, 0) + b"\x00\x00\x00\xff\xff\xff"
+    frame = b"\x2c" + struct.pack("<HHHHB", 0, 0, width, height, 0) + b"\x02" + b"\x02\x4c\x01\x00"
+    return b"GIF89a" + screen + frame + b"\x3b"
+
+
+def test_an_animated_gif_is_one_page_its_first_frame(tmp_path: Path) -> None:
+    first = _ink_on_paper("L")
+    second = Image.new("L", first.size, 0)
+    path = write(tmp_path / "animated.gif", _animated_gif([first, second]))
+    assert Image.open(path).n_frames == 2
+    assert count_pages(path, Limits()) == 1
+    page = load_one(path)
+    assert_engine_image(page)
+    assert page.index == 0 and (page.width, page.height) == first.size
+    assert np.array_equal(page.image, cv2.cvtColor(np.asarray(first), cv2.COLOR_GRAY2BGR))
+
+
+def test_transparent_gif_pixels_become_white_paper(tmp_path: Path) -> None:
+    image = Image.new("P", (30, 20), 0)
+    image.putpalette([255, 0, 0] + [0, 0, 0] * 255)  # index 0: transparent (hidden colour red), 1: black ink
+    image.paste(1, (5, 5, 25, 15))
+    page = load_one(write(tmp_path / "logo.gif", encode(image, "GIF", transparency=0)))
+    assert_engine_image(page)
+    assert page.image[1, 1].tolist() == [255, 255, 255]
+    assert page.image[10, 15].tolist() == [0, 0, 0]
+
+
+def test_gif_decompression_bomb_is_refused_from_its_header(tmp_path: Path) -> None:
+    path = write(tmp_path / "bomb.gif", gif_declaring_size(30_000, 30_000))
+    assert path.stat().st_size < 100
+    with pytest.raises(LimitExceededError, match=r"image is 30000x30000 = 900 Mpx, above the limit of 400 Mpx"):
+        load(path)
+    with pytest.raises(CorruptFileError, match="file looks like GIF but its pixel data cannot be decoded"):
+        load(write(tmp_path / "small_bomb.gif", gif_declaring_size(300, 300)))
 
 
 # -- PDF: text layer, rendering, force_ocr --------------------------------------------------
@@ -616,7 +704,7 @@ def test_pillow_bomb_checks_never_leak(tmp_path: Path, monkeypatch: pytest.Monke
         load(big)
 
 
-@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "TIFF", "WEBP", "BMP"])
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "TIFF", "WEBP", "BMP", "GIF"])
 def test_truncated_images_are_errors_not_grey_pages(tmp_path: Path, fmt: str) -> None:
     rng = np.random.default_rng(1)
     noisy = Image.fromarray(rng.integers(0, 255, (200, 200, 3), dtype=np.uint8), "RGB")

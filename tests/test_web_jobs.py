@@ -15,7 +15,7 @@ from ocrd.result import Document
 from ocrd.web.jobstore import DONE, JobStore
 from ocrd.web.uploads import Upload
 from tests.textmatch import assert_lines_read, best_match
-from tests.web_server import JOB_TTL, WebDaemon, shared_daemon
+from tests.web_server import JOB_TTL, WebDaemon, held_uploads, shared_daemon
 
 
 @pytest.fixture(scope="module")
@@ -34,15 +34,16 @@ def _parse(stamp: str) -> datetime:
 
 @pytest.mark.slow
 def test_a_job_goes_from_submitted_to_results(web_daemon: WebDaemon, two_pages) -> None:
-    submitted = web_daemon.submit("合同.pdf", two_pages.path.read_bytes(), lang="zh")
+    with held_uploads(web_daemon, "合同.pdf"):  # read, but not finished until the block ends
+        submitted = web_daemon.submit("合同.pdf", two_pages.path.read_bytes(), lang="zh")
 
-    assert submitted.status_code == 202, submitted.text
-    job = submitted.json()["data"]
-    assert submitted.headers["Location"] == f"/api/jobs/{job['id']}"
-    assert (job["source"], job["format"], job["lang"]) == ("合同.pdf", "pdf", "zh")
+        assert submitted.status_code == 202, submitted.text
+        job = submitted.json()["data"]
+        assert submitted.headers["Location"] == f"/api/jobs/{job['id']}"
+        assert (job["source"], job["format"], job["lang"]) == ("合同.pdf", "pdf", "zh")
 
-    early = web_daemon.get(f"/api/jobs/{job['id']}/result.json")  # two pages take longer than this
-    assert early.status_code == 409 and early.json()["code"] == 40900, early.text
+        early = web_daemon.get(f"/api/jobs/{job['id']}/result.json")
+        assert early.status_code == 409 and early.json()["code"] == 40900, early.text
 
     done = web_daemon.wait_job(job["id"])
     assert done["status"] == "done", done
@@ -59,8 +60,16 @@ def test_a_job_goes_from_submitted_to_results(web_daemon: WebDaemon, two_pages) 
     text = web_daemon.get(done["links"]["txt"] + "?download")
     assert text.status_code == 200
     assert text.headers["Content-Type"] == "text/plain; charset=utf-8"
-    assert "attachment" in text.headers["Content-Disposition"]
-    assert "filename*=UTF-8''%E5%90%88%E5%90%8C.txt" in text.headers["Content-Disposition"]
+    # Download names are the daemon's result names: the upload's whole name, then .txt / .json.
+    assert text.headers["Content-Disposition"] == (
+        "attachment; filename=\"__.pdf.txt\"; filename*=UTF-8''%E5%90%88%E5%90%8C.pdf.txt"
+    )
+    download = web_daemon.get(done["links"]["json"] + "?download")
+    assert download.headers["Content-Disposition"] == (
+        "attachment; filename=\"__.pdf.json\"; filename*=UTF-8''%E5%90%88%E5%90%8C.pdf.json"
+    )
+    assert Document.from_dict(download.json()).source == "合同.pdf"
+    assert "Content-Disposition" not in result.headers  # shown in the browser unless asked to download
     pages_text = text.text.split("\f")
     assert len(pages_text) == 2
     assert best_match("Page 2 of 2", pages_text[1].splitlines()) > 0.85

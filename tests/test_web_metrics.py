@@ -70,7 +70,7 @@ def test_health_and_readiness_are_open_and_say_why(web_daemon: WebDaemon) -> Non
     ready = web_daemon.get("/readyz", token=False)
     assert ready.status_code == 200, ready.text
     checks = {check["name"]: check for check in ready.json()["data"]["checks"]}
-    assert set(checks) == {"accepting", "workers", "inbox:scans"}
+    assert set(checks) == {"accepting", "workers", "inbox:scans", "outbox:scans"}
     assert all(check["ok"] for check in checks.values())
     assert "models loaded" in checks["workers"]["detail"]
 
@@ -95,6 +95,10 @@ def test_metrics_change_as_files_are_processed(web_daemon: WebDaemon, page) -> N
 
     drop_into_inbox(web_daemon, page.path, "receipt-0001.png")
     wait_for(lambda: any(web_daemon.outbox.glob("receipt-0001*.json")), what="the inbox file's results")
+    # The file is counted once its results and original are in place, a moment after they appear.
+    scans_ok = {"inbox": "scans", "outcome": "ok"}
+    counted = value(before, "ocrd_jobs_total", **scans_ok) + 1
+    wait_for(lambda: value(scrape(web_daemon)[1], "ocrd_jobs_total", **scans_ok) >= counted, what="the count")
     uploaded = web_daemon.post("/ocr", files={"image": ("receipt.png", page.path.read_bytes())})
     assert uploaded.status_code == 200
     refused = web_daemon.post("/ocr", files={"image": ("notes.png", b"just some text\n")})

@@ -27,6 +27,8 @@ from tests.web_server import (
     MAX_UPLOAD_BYTES,
     WebDaemon,
     full_queue,
+    held_name,
+    held_uploads,
     shared_daemon,
     upload_while_killing_the_worker,
 )
@@ -107,11 +109,13 @@ class Exercises:
     def while_pending(self, suffix: str) -> requests.Response:
         """GET /api/jobs/{id}/<suffix> of a job that is still being read; the job is removed after."""
         self.d.wait_idle()  # so that there is room in the queue
-        job = self.d.submit("two.pdf", self.pdf).json()["data"]["id"]
-        try:
-            return self.d.get(f"/api/jobs/{job}/{suffix}")
-        finally:
-            self.d.delete(f"/api/jobs/{job}")
+        name = held_name("pending")
+        with held_uploads(self.d, name):  # it cannot finish before the answer
+            job = self.d.submit(name, self.pdf).json()["data"]["id"]
+            try:
+                return self.d.get(f"/api/jobs/{job}/{suffix}")
+            finally:
+                self.d.delete(f"/api/jobs/{job}")
 
     def fresh_job(self) -> str:
         return self.d.submit("total.png", self.png).json()["data"]["id"]
@@ -154,7 +158,7 @@ class Exercises:
             ("POST", "/api/jobs", "400"): lambda: d.d.post("/api/jobs", **d.files(b"")),
             ("POST", "/api/jobs", "401"): lambda: d.d.post("/api/jobs", token=False, **d.files()),
             ("POST", "/api/jobs", "413"): lambda: d.d.post("/api/jobs", **d.files(big)),
-            ("POST", "/api/jobs", "415"): lambda: d.d.post("/api/jobs", **d.files(b"GIF89a" + bytes(40))),
+            ("POST", "/api/jobs", "415"): lambda: d.d.post("/api/jobs", **d.files(b"PK\x03\x04" + bytes(40))),
             ("POST", "/api/jobs", "503"): with_full_queue(lambda: d.d.post("/api/jobs", **d.files())),
             ("GET", job, "200"): lambda: d.d.get(f"/api/jobs/{d.done_job}"),
             ("GET", job, "400"): lambda: d.d.get(f"/api/jobs/{d.done_job}?wait=later"),

@@ -128,7 +128,7 @@ def test_upload_page_in_chinese_reads_a_document_and_downloads_its_text(
         with page.expect_download() as download_info:
             card.get_by_role("link", name="下载 TXT").click()
         download = download_info.value
-        assert download.suggested_filename == "发票-2024.txt"
+        assert download.suggested_filename == "发票-2024.png.txt"
         saved = tmp_path / "downloaded.txt"
         download.save_as(saved)
         assert_lines_read(invoice.lines, saved.read_text(encoding="utf-8").splitlines())
@@ -143,7 +143,7 @@ def test_upload_page_in_chinese_reads_a_document_and_downloads_its_text(
         # Not an image: a readable message in the reader's language, not a stack trace.
         failed = job_card(page, "notes.png")
         expect(failed.locator(".error-text")).to_have_text(
-            "不支持此文件类型，请使用 JPG、PNG、TIFF、BMP、WebP 或 PDF。"
+            "不支持此文件类型，请使用 JPG、PNG、TIFF、BMP、WebP、GIF 或 PDF。"
         )
         assert "Traceback" not in failed.inner_text()
 

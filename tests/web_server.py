@@ -9,6 +9,7 @@ both the token and the sign-in page are exercised.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -28,13 +29,14 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from tests.daemon_engines import Gate
 from tests.paths import REPO
 
 TOKEN = "web-test-token-5d1c"
 MAX_UPLOAD_BYTES = 3_000_000
 MAX_PAGES = 6
 JOB_TTL = 600
-START_TIMEOUT = 120.0
+START_TIMEOUT = 300.0
 
 
 class OpenApiContract:
@@ -121,6 +123,7 @@ class WebDaemon:
     outbox: Path
     process: subprocess.Popen[bytes]
     log: Path
+    gate: Gate  # holds chosen uploads in the worker until a test releases them
 
     contract: OpenApiContract | None = None
 
@@ -185,45 +188,58 @@ class WebDaemon:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
 
+def held_name(stem: str, suffix: str = ".pdf") -> str:
+    """A name no other upload has, so that holding it at the gate holds just this one."""
+    return f"{stem}-{next(_held_names)}{suffix}"
+
+
+_held_names = itertools.count(1)
+
+
 @contextlib.contextmanager
-def full_queue(daemon: WebDaemon, content: bytes) -> Iterator[None]:
-    """Three slow uploads held by the daemon (one read, two waiting: its capacity); removed after."""
-    daemon.wait_idle()
-    held = [daemon.submit(f"long-{n}.pdf", content) for n in range(3)]
+def held_uploads(daemon: WebDaemon, *names: str) -> Iterator[None]:
+    """Uploads with these names are held in the worker until the block ends; the daemon is idle after."""
+    daemon.gate.hold(*names)
     try:
-        assert [r.status_code for r in held] == [202, 202, 202], [r.text for r in held]
         yield
     finally:
-        for response in held:
-            if response.status_code == 202:
-                daemon.delete(f"/api/jobs/{response.json()['data']['id']}")
+        daemon.gate.release(*names)
+        daemon.wait_idle()
 
 
-def _busy_worker(daemon: WebDaemon, not_pid: int | None, timeout: float = 60.0) -> int:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        workers = daemon.status()["workers"]
-        if workers["busy"] == 1 and workers["pids"] and workers["pids"][0] != not_pid:
-            return workers["pids"][0]
-        time.sleep(0.02)
-    raise AssertionError("no worker picked the upload up")
+@contextlib.contextmanager
+def full_queue(daemon: WebDaemon, content: bytes) -> Iterator[None]:
+    """Three uploads held by the daemon (one in the worker, two waiting: its capacity); removed after."""
+    daemon.wait_idle()
+    names = [held_name("long") for _ in range(3)]
+    with held_uploads(daemon, *names):
+        held = [daemon.submit(names[0], content)]
+        daemon.gate.wait_started(names[0])  # in the worker, and it stays there: the queue cannot drain
+        held += [daemon.submit(name, content) for name in names[1:]]
+        try:
+            assert [r.status_code for r in held] == [202, 202, 202], [r.text for r in held]
+            yield
+        finally:
+            for response in held:
+                if response.status_code == 202:
+                    daemon.delete(f"/api/jobs/{response.json()['data']['id']}")
 
 
 def upload_while_killing_the_worker(daemon: WebDaemon, content: bytes) -> requests.Response:
     """POST /ocr, and kill the worker reading it, on both attempts the daemon makes."""
     daemon.wait_idle()
+    name = held_name("crash")
     answer: dict[str, requests.Response] = {}
 
     def upload() -> None:
-        answer["response"] = daemon.post("/ocr", files={"image": ("crash.pdf", content)})
+        answer["response"] = daemon.post("/ocr", files={"image": (name, content)})
 
-    thread = threading.Thread(target=upload)
-    thread.start()
-    first = _busy_worker(daemon, None)
-    os.kill(first, signal.SIGKILL)
-    second = _busy_worker(daemon, first)
-    os.kill(second, signal.SIGKILL)
-    thread.join(timeout=180)
+    with held_uploads(daemon, name):
+        thread = threading.Thread(target=upload)
+        thread.start()
+        for attempt in (1, 2):
+            os.kill(daemon.gate.wait_started(name, count=attempt), signal.SIGKILL)
+        thread.join(timeout=300)
     return answer["response"]
 
 
@@ -273,7 +289,9 @@ def start_daemon(root: Path) -> WebDaemon:
     config = write_config(root)
     port = free_port()
     log = root / "daemon.log"
+    gate = Gate(root / "gate")
     env = {key: value for key, value in os.environ.items() if not key.startswith("OCRD_")}
+    env.update(gate.env())
     with log.open("wb") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "ocrd.cli", "run", "--config", str(config), "--web", f"127.0.0.1:{port}"],
@@ -290,6 +308,7 @@ def start_daemon(root: Path) -> WebDaemon:
         outbox=root / "outbox",
         process=process,
         log=log,
+        gate=gate,
     )
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ocrd.daemon.durable import link_new, write_replace
+from ocrd.daemon.durable import link_new, temp_owner, write_replace
 
 STATE_DIR = ".ocrd"  # hidden folder inside each inbox; never scanned
 PROCESSING = "processing"
@@ -117,6 +117,9 @@ class ClaimRecord:
     original_to: str | None = None  # planned final path of the original (done/ or failed/)
     error: dict[str, Any] | None = None
     history: list[str] = field(default_factory=list)  # why earlier attempts ended
+    # Size and mtime when it was taken: a file found damaged that has changed since was still being written.
+    seen_size: int | None = None
+    seen_mtime_ns: int | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ClaimRecord:
@@ -141,7 +144,9 @@ class Claim:
 
     def save(self, *, durable: bool = True) -> None:
         """Write the record; ``durable=False`` where losing it to a power cut costs nothing important."""
-        data = json.dumps(asdict(self.record), ensure_ascii=False).encode()
+        # ASCII escapes: a file name with undecodable bytes (lone surrogates) is stored exactly and
+        # read back unchanged; UTF-8 output could not encode it at all.
+        data = json.dumps(asdict(self.record)).encode()
         write_replace(self.folder / RECORD, data, durable=durable)
 
 
@@ -163,8 +168,11 @@ class ProcessingArea:
             if not os.path.lexists(folder):
                 return folder
 
-    def claim(self, rel: str) -> Claim | None:
-        """Take ``inbox/rel`` by renaming it into a fresh claim folder; None if someone else was faster."""
+    def claim(self, rel: str, seen: tuple[int, int] | None = None) -> Claim | None:
+        """Take ``inbox/rel`` by renaming it into a fresh claim folder; None if someone else was faster.
+
+        ``seen`` is the (size, mtime_ns) the file had when it was judged complete.
+        """
         folder = self._new_folder()
         target = folder / FILES / rel
         target.parent.mkdir(parents=True)
@@ -178,7 +186,10 @@ class ProcessingArea:
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
-        return Claim(folder, ClaimRecord(rel=rel))
+        record = ClaimRecord(rel=rel)
+        if seen is not None:
+            record.seen_size, record.seen_mtime_ns = seen
+        return Claim(folder, record)
 
     def adopt(self, stale: Path) -> Claim | None:
         """Take over an abandoned claim folder with one rename; None if another daemon was faster."""
@@ -258,3 +269,40 @@ class ProcessingArea:
                     found.append(Path(entry.path))
         found.sort(key=lambda path: path.name)
         return found
+
+
+def writer_gone(owner: str, me: Owner, stale_after: float, mtime: float, now: float) -> bool:
+    """Whether the writer named in a temporary file (``node.pid.token``) can no longer finish it."""
+    parsed = Owner.parse(owner + ".0")
+    if parsed is None:  # not a daemon's (e.g. ``ocrd ocr --out``): only once it is old
+        return now - mtime > stale_after
+    writer = parsed[0]
+    if writer == me:
+        return False
+    if writer.node == me.node:
+        return process_token(writer.pid) != writer.token
+    return now - mtime > stale_after
+
+
+def remove_leftover_temps(root: str | os.PathLike[str], stale_after: float, me: Owner) -> int:
+    """Remove temporary files that interrupted writes left under ``root``; returns how many.
+
+    Only files whose writer is gone: a live daemon on another host may be writing in the same
+    outbox right now. Our own claim folders are not looked at (releasing a claim removes them).
+    """
+    removed = 0
+    now = time.time()
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [name for name in dirs if name != STATE_DIR]
+        for name in files:
+            owner = temp_owner(name)
+            if owner is None:
+                continue
+            path = os.path.join(folder, name)
+            try:
+                if writer_gone(owner, me, stale_after, os.lstat(path).st_mtime, now):
+                    os.unlink(path)
+                    removed += 1
+            except OSError:
+                continue
+    return removed

@@ -23,10 +23,15 @@ from ocrd.config_loader import CliOverrides, describe, load_config
 from ocrd.daemon import logs
 from ocrd.daemon.logs import event
 from ocrd.daemon.supervisor import Supervisor
-from ocrd.daemon.worker import DEFAULT_FACTORY
+from ocrd.daemon.worker import DEFAULT_FACTORY, resolve
 from ocrd.errors import OcrdError, UsageError
 
 log = logging.getLogger("ocrd.daemon")
+
+# "module:function" building the engine in each worker instead of the installed OcrPipeline: the
+# test suite's hook (an engine it can hold mid-file) and a way to embed another engine. Read only
+# here, from the environment, because it names code to run rather than a setting of the service.
+ENGINE_FACTORY_ENV = "OCRD_ENGINE_FACTORY"
 
 
 # --- run -----------------------------------------------------------------------------------------------
@@ -37,19 +42,37 @@ def run_daemon(
     *,
     cli: CliOverrides | None = None,
     env: Mapping[str, str] | None = None,
-    engine_factory: str = DEFAULT_FACTORY,
+    engine_factory: str | None = None,
 ) -> int:
     """Load the configuration and run until SIGTERM/SIGINT; returns the exit code (0 after a clean stop).
 
-    Raises ConfigError/UsageError for a bad configuration and ModelError if the engine cannot start.
+    ``engine_factory`` defaults to $OCRD_ENGINE_FACTORY, else the installed engine.
+    Raises ConfigError/UsageError for a bad configuration or factory, ModelError if the engine cannot start.
     """
 
     def load() -> Config:
         return load_config(config_path, env=env, cli=cli)
 
+    if engine_factory is None:
+        engine_factory = engine_factory_from(os.environ if env is None else env)
     config = load()
     logs.configure(config.daemon.log_level, config.daemon.log_format)
     return asyncio.run(_serve(config, load, engine_factory))
+
+
+def engine_factory_from(env: Mapping[str, str]) -> str:
+    """The engine factory $OCRD_ENGINE_FACTORY names, checked here so a typo fails before any worker starts."""
+    factory = env.get(ENGINE_FACTORY_ENV, "").strip()
+    if not factory:
+        return DEFAULT_FACTORY
+    module, _, name = factory.partition(":")
+    if not module or not name:
+        raise UsageError(f"{ENGINE_FACTORY_ENV}={factory!r}: write it as module:function, or unset it")
+    try:
+        resolve(factory)
+    except (ImportError, AttributeError) as exc:
+        raise UsageError(f"{ENGINE_FACTORY_ENV}={factory!r}: cannot load it ({exc}); fix it, or unset it") from exc
+    return factory
 
 
 async def _serve(config: Config, load: Callable[[], Config], engine_factory: str) -> int:

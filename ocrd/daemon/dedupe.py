@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from pathlib import Path
 
 from ocrd.checksums import sha256_of
@@ -25,7 +26,7 @@ def _entry(outbox: str, sha256: str) -> Path:
 def lookup(outbox: str, sha256: str) -> Document | None:
     """The earlier result for these bytes, or None."""
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-        sidecar = _entry(outbox, sha256).read_text().strip()
+        sidecar = os.fsdecode(_entry(outbox, sha256).read_bytes().strip())
         document = Document.from_dict(json.loads(Path(sidecar).read_text()))
         if document.sha256 == sha256:
             return document
@@ -37,4 +38,4 @@ def remember(outbox: str, sha256: str | None, sidecar_json: str) -> None:
         return
     entry = _entry(outbox, sha256)
     entry.parent.mkdir(parents=True, exist_ok=True)
-    write_replace(entry, sidecar_json.encode())
+    write_replace(entry, os.fsencode(sidecar_json))

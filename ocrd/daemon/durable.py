@@ -19,6 +19,9 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
+from ocrd.daemon.faults import crash_point
+from ocrd.names import NAME_MAX, cut_bytes, fitting
+
 TEMP_SUFFIX = ".ocrd-tmp"
 # link() is not available here; fall back to rename after an existence check.
 _NO_HARDLINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS, errno.EACCES}
@@ -39,19 +42,63 @@ def fsync_dir(path: str | os.PathLike[str]) -> None:
         os.close(fd)
 
 
+def _umask() -> int:
+    # os.umask can only be read by setting it; the process does not change it while running.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()
+# Who writes temporary files: "<node>.<pid>.<token>" in a daemon (set at its start), so that a
+# later start can tell the leftovers of a dead writer from a live neighbour's files in progress.
+_temp_owner = f"p{os.getpid()}"
+
+
+def set_temp_owner(owner: str) -> None:
+    global _temp_owner
+    _temp_owner = owner
+
+
+def temp_owner(name: str) -> str | None:
+    """The owner recorded in a temporary file's name, or None if it is not one of ours."""
+    if not (name.startswith(".") and name.endswith(TEMP_SUFFIX)):
+        return None
+    parts = name[: -len(TEMP_SUFFIX)].split("~")
+    return parts[-2] if len(parts) >= 3 else None
+
+
 def write_temp(folder: Path, data: bytes, hint: str = "file", *, durable: bool = True) -> Path:
-    """Write ``data`` to a new hidden temporary file in ``folder`` (and fsync it)."""
-    fd, name = tempfile.mkstemp(dir=folder, prefix=f".{hint[:40]}.", suffix=TEMP_SUFFIX)
+    """Write ``data`` to a new hidden temporary file in ``folder`` (and fsync it).
+
+    The file gets the mode the process umask gives (0644 under 022, 0640 under systemd's 0027):
+    results are for the people in the folder's group, not only for ocrd's user.
+    """
+    prefix = f".{cut_bytes(hint, 60)}~{_temp_owner}~"
     try:
+        fd, name = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=TEMP_SUFFIX)
+    except OSError as exc:
+        raise _naming(exc, folder) from None
+    try:
+        os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             if durable:
                 os.fsync(handle.fileno())
-    except BaseException:
+    except BaseException as exc:
         _unlink_quietly(Path(name))
+        if isinstance(exc, OSError):
+            raise _naming(exc, folder) from None
         raise
     return Path(name)
+
+
+def _naming(exc: OSError, folder: Path) -> OSError:
+    """Errors of write()/fsync() carry no file name: name the folder, so the message says where."""
+    if exc.filename is None:
+        exc.filename = str(folder)
+    return exc
 
 
 def write_replace(path: Path, data: bytes, *, durable: bool = True) -> None:
@@ -91,11 +138,17 @@ def link_new(source: Path, target: Path) -> bool:
 
 
 def numbered(name: str, number: int) -> str:
-    """``a.pdf`` (1), ``a.2.pdf`` (2), ``a.3.pdf`` ...: the number goes before the last suffix."""
+    """``a.pdf`` (1), ``a.2.pdf`` (2), ``a.3.pdf`` ...: the number goes before the last suffix.
+
+    A name already near the file system's limit is shortened (with a hash) to make room.
+    """
     if number <= 1:
         return name
     stem, ext = os.path.splitext(name)
-    return f"{stem}.{number}{ext}"
+    candidate = f"{stem}.{number}{ext}"
+    if len(os.fsencode(candidate)) > NAME_MAX:
+        candidate = fitting(stem, f".{number}{ext}", room=0)
+    return candidate
 
 
 def candidate_names(name: str, start: int = 1) -> Iterator[tuple[int, str]]:
@@ -119,8 +172,11 @@ def place_group(
     whose presence means "complete" last. Returns final name -> placed path.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    temps = {name: write_temp(folder, data, name) for name, data in files.items()}
+    temps: dict[str, Path] = {}
     try:
+        for name, data in files.items():
+            temps[name] = write_temp(folder, data, name)  # one by one: a full disk mid-way leaves none behind
+        crash_point("results-written")
         number = 1
         while True:
             chosen = {name: folder / numbered(name, number) for name in files}
@@ -129,11 +185,13 @@ def place_group(
                 continue
             if plan is not None:
                 plan(chosen)
+            crash_point("results-planned")
             placed: list[Path] = []
             for name, path in chosen.items():
                 if not link_new(temps[name], path):
                     break
                 placed.append(path)
+                crash_point("result-linked")
             else:
                 fsync_dir(folder)
                 return chosen
@@ -183,7 +241,9 @@ def move_file(
 
 
 def _copy_then_link(source: Path, target: Path) -> bool:
-    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name[:40]}.", suffix=TEMP_SUFFIX)
+    fd, name = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{cut_bytes(target.name, 60)}~{_temp_owner}~", suffix=TEMP_SUFFIX
+    )
     temp = Path(name)
     try:
         with os.fdopen(fd, "wb") as out, source.open("rb") as src:

@@ -8,17 +8,17 @@ dispatch loop. The watcher thread only drops paths into a locked "dirty" set.
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import logging
 import os
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ocrd.config import InboxSettings
-from ocrd.daemon.claims import STATE_DIR, Claim, Owner, ProcessingArea
+from ocrd.daemon.claiming import Claimer
+from ocrd.daemon.claims import STATE_DIR, Claim, Owner, ProcessingArea, remove_leftover_temps
 from ocrd.daemon.logs import event
 from ocrd.daemon.outputs import KeptIndex, Targets
 from ocrd.daemon.scan import Found, is_ignored_name, matches, stat_candidate, walk
@@ -27,7 +27,6 @@ from ocrd.daemon.watch import FolderWatcher, choose_mode
 
 log = logging.getLogger("ocrd.daemon.inbox")
 
-LOCKED_RETRY = 5.0  # seconds before a locked file (scanner still writing) is tried again
 MAX_REMEMBERED_SKIPS = 10_000
 
 
@@ -37,7 +36,10 @@ class Step:
 
     claims: list[Claim] = field(default_factory=list)
     adopted: list[Claim] = field(default_factory=list)  # abandoned claims of dead owners, now ours
+    # Claimed only to be filed in failed/ without reading (unsupported type, no permission): with why.
+    rejected: list[tuple[Claim, dict[str, Any]]] = field(default_factory=list)
     discovered: int = 0  # files seen for the first time since the previous step
+    unsupported: int = 0  # files of a type ocrd does not read, found in this step
 
 
 class InboxRuntime:
@@ -70,6 +72,17 @@ class InboxRuntime:
         self._dirty_lock = threading.Lock()
         self._next_rescan = 0.0
         self._skipped: set[str] = set()
+        self.claimer = Claimer(
+            settings,
+            self.tracker,
+            self.area,
+            retry_after=lambda: self.retry_backoff_max,
+            on_folder_problem=self._pause,
+        )
+        # Results cannot be written (disk full, share gone...): the reason, naming the folder; None when fine.
+        self.outbox_problem: str | None = None
+        # Unsupported files are found like any other (so they settle first) and filed at claim time.
+        self._find_patterns = ("*",) if settings.unsupported == "fail" else settings.patterns
         # Claiming paused (inbox not writable, outbox unavailable): until when, and why.
         self.paused_until = 0.0
         self.paused_reason: str | None = None
@@ -94,6 +107,16 @@ class InboxRuntime:
         one whose parent is missing too (a share not mounted yet) is waited for instead.
         """
         created = self.targets.prepare()
+        for root in self.targets.roots():
+            removed = remove_leftover_temps(root, self.stale_claim_after, self.owner)
+            if removed:
+                event(
+                    log,
+                    "temp-files-removed",
+                    f"removed {removed} temporary file(s) left in {root} by an interrupted write",
+                    inbox=self.name,
+                    folder=root,
+                )
         path = self.settings.path
         if not os.path.exists(path) and os.path.isdir(os.path.dirname(path.rstrip(os.sep)) or os.sep):
             with contextlib.suppress(OSError):
@@ -109,6 +132,13 @@ class InboxRuntime:
 
     def _exclude(self) -> list[str]:
         return [self.settings.outbox, self.settings.done, self.settings.failed]
+
+    def _not_watched(self, folder: str) -> bool:
+        """The daemon's own working folders, and result folders inside the inbox, are never watched."""
+        if os.path.basename(folder) == STATE_DIR:
+            return True
+        normal = os.path.normpath(folder)
+        return any(normal == os.path.normpath(path) for path in self._exclude())
 
     def _check_available(self) -> bool:
         """Notice an inbox that vanished (share unmounted) or was replaced, and (re)start its watcher."""
@@ -137,6 +167,7 @@ class InboxRuntime:
                 recursive=self.settings.recursive,
                 poll_interval=self.settings.poll_interval,
                 on_path=self.note_path,
+                skip=self._not_watched,
             )
             self.mode = watcher.start()
             self.watcher = watcher
@@ -189,13 +220,16 @@ class InboxRuntime:
         self._observe_dirty()
         for rel in self.tracker.due_for_check(limit=5000):
             self._observe(rel, stat_candidate(self.settings.path, str(rel)))
-        if allow_claims and want > 0 and now >= self.paused_until:
-            result.claims = self._claim_ready(want)
+        may_claim = allow_claims and want > 0 and now >= self.paused_until
+        if may_claim and self.claimer.take(want, result) and (result.claims or result.rejected):
+            self._resume()
+        result.unsupported, self.claimer.unsupported_found = self.claimer.unsupported_found, 0
         return result
 
     def _observe(self, rel: str, found: Found | None) -> None:
         if found is None:
             self.tracker.forget(rel)
+            self.claimer.unreadable.discard(rel)
             return
         if self.kept is not None and (found.rel, found.size, found.mtime_ns) in self.kept:
             self.tracker.forget(rel)
@@ -223,7 +257,7 @@ class InboxRuntime:
                 # A folder moved in whole brings no events for the files inside it: look now.
                 self._observe_folder(rel)
                 continue
-            if not matches(parts[-1], self.settings.patterns):
+            if not matches(parts[-1], self._find_patterns):
                 continue
             self._observe(rel, stat_candidate(self.settings.path, rel))
 
@@ -232,7 +266,7 @@ class InboxRuntime:
             for found in walk(
                 os.path.join(self.settings.path, rel_dir),
                 recursive=True,
-                patterns=self.settings.patterns,
+                patterns=self._find_patterns,
                 exclude=self._exclude(),
             ):
                 rel = f"{rel_dir}/{found.rel}"
@@ -246,7 +280,7 @@ class InboxRuntime:
             for found in walk(
                 self.settings.path,
                 recursive=self.settings.recursive,
-                patterns=self.settings.patterns,
+                patterns=self._find_patterns,
                 exclude=self._exclude(),
                 skipped=skipped,
             ):
@@ -266,6 +300,7 @@ class InboxRuntime:
         for rel in self.tracker.tracked():
             if rel not in seen:
                 self.tracker.forget(rel)
+        self.claimer.unreadable &= seen
         for rel in sorted(skipped - self._skipped)[:100]:
             event(
                 log,
@@ -297,64 +332,16 @@ class InboxRuntime:
 
     # --- claiming -------------------------------------------------------------------------------------
 
-    def _claim_ready(self, want: int) -> list[Claim]:
-        claims: list[Claim] = []
-        for rel in self.tracker.ready(limit=want * 4):
-            if len(claims) >= want:
-                break
-            verdict = self._check_complete(str(rel))
-            if verdict == "gone":
-                self.tracker.forget(rel)
-                continue
-            if verdict != "ok":
-                continue
-            try:
-                claim = self.area.claim(str(rel))
-            except OSError as exc:
-                self._pause(f"cannot claim files in {self.settings.path}: {exc.strerror}", exc)
-                break
-            self.tracker.forget(rel)
-            if claim is not None:
-                claims.append(claim)
-        if claims:
-            self._resume()
-        return claims
+    @property
+    def unreadable(self) -> set[str]:
+        return self.claimer.unreadable
 
-    def _check_complete(self, rel: str) -> str:
-        """ "ok" if the file can be opened, is not locked and still matches its settled snapshot."""
-        path = os.path.join(self.settings.path, rel)
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
-        except FileNotFoundError:
-            return "gone"
-        except OSError as exc:
-            # Still held by the writer (SMB share locks, EBUSY/ETXTBSY/EACCES): try again later, never fail it.
-            self.tracker.defer(rel, LOCKED_RETRY)
-            event(
-                log,
-                "file-locked",
-                f"{rel} cannot be opened yet ({exc.strerror}); retrying later",
-                level=logging.DEBUG,
-                inbox=self.name,
-                file=rel,
-            )
-            return "locked"
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-            except OSError as exc:
-                if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                    self.tracker.defer(rel, LOCKED_RETRY)
-                    return "locked"
-            info = os.fstat(fd)  # after open(): on NFS this is revalidated with the server
-        finally:
-            os.close(fd)
-        if (info.st_size, info.st_mtime_ns) != self.tracker.snapshot(rel):
-            self.tracker.observe(rel, info.st_size, info.st_mtime_ns)
-            return "changed"
-        return "ok"
+    def note_being_written(self, rel: str) -> None:
+        """A file was handed back because its writer was not done: look for writers before taking it again."""
+        if len(self.claimer.being_written) < MAX_REMEMBERED_SKIPS:
+            self.claimer.being_written.add(rel)
 
-    def _pause(self, reason: str, exc: OSError | None = None) -> None:
+    def _pause(self, reason: str) -> None:
         now = self.clock()
         first = self.paused_reason != reason
         self.paused_reason = reason
@@ -364,8 +351,9 @@ class InboxRuntime:
         self._pause_backoff = min(self._pause_backoff * 2, self.retry_backoff_max)
 
     def pause_for_outputs(self, reason: str, seconds: float) -> None:
-        """The supervisor could not write results: stop claiming until a retry succeeds."""
+        """The supervisor could not write results to a folder: stop claiming until a retry succeeds."""
         self.paused_reason = reason
+        self.outbox_problem = reason
         self.paused_until = self.clock() + seconds
 
     def _resume(self) -> None:
@@ -376,6 +364,7 @@ class InboxRuntime:
         self._pause_backoff = 1.0
 
     def resume_outputs(self) -> None:
+        self.outbox_problem = None
         self._resume()
 
     def waiting(self) -> int:

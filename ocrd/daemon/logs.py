@@ -12,6 +12,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from ocrd.names import readable
+
 _FIELDS = "ocrd_fields"
 _EVENT = "ocrd_event"
 
@@ -34,7 +36,7 @@ class JsonFormatter(logging.Formatter):
         data.update(getattr(record, _FIELDS, {}))
         if record.exc_info:
             data["exception"] = self.formatException(record.exc_info)
-        return json.dumps(data, ensure_ascii=False, default=str)
+        return printable(json.dumps(data, ensure_ascii=False, default=str))
 
 
 class TextFormatter(logging.Formatter):
@@ -47,7 +49,12 @@ class TextFormatter(logging.Formatter):
             line = f"{line}  [{extra}]"
         if record.exc_info:
             line = f"{line}\n{self.formatException(record.exc_info)}"
-        return line
+        return printable(line)
+
+
+def printable(text: str) -> str:
+    """Undecodable bytes of file names (lone surrogates) as U+FFFD: a log line must always encode."""
+    return readable(text)
 
 
 def _text(value: Any) -> str:

@@ -12,7 +12,7 @@ import os
 import platform
 from collections.abc import Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -25,6 +25,9 @@ STAGE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 
 
 class DaemonMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        # No *_created series: they double the series count and nothing reads them. The switch is
+        # process-global in prometheus_client, so it is thrown here, before the first metric exists.
+        disable_created_metrics()
         self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
         r = self.registry
         self.jobs = Counter(
@@ -34,6 +37,24 @@ class DaemonMetrics:
         self.lines = Counter("ocrd_lines", "Text lines recognised", ["inbox"], registry=r)
         self.discovered = Counter("ocrd_files_discovered", "New files seen in an inbox", ["inbox"], registry=r)
         self.claimed = Counter("ocrd_files_claimed", "Files claimed for processing", ["inbox"], registry=r)
+        self.unsupported = Counter(
+            "ocrd_files_unsupported",
+            "Files of a type the inbox does not read (moved to failed/ unless the inbox leaves them)",
+            ["inbox"],
+            registry=r,
+        )
+        self.unreadable = Gauge(
+            "ocrd_files_unreadable",
+            "Files in the inbox that the daemon's user may neither read nor move (left in place)",
+            ["inbox"],
+            registry=r,
+        )
+        self.outbox_writable = Gauge(
+            "ocrd_outbox_writable",
+            "1 if the inbox's results can be written; 0 while writing fails (disk full, share gone)",
+            ["inbox"],
+            registry=r,
+        )
         self.outbox_disk = OutboxDiskCollector()
         r.register(self.outbox_disk)
         self.job_duration = Histogram(
@@ -79,8 +100,10 @@ class DaemonMetrics:
         """Start an inbox's counters at zero, so the first file after a start shows in increase()."""
         for outcome in ("ok", "failed"):
             self.jobs.labels(inbox, outcome)
-        for counter in (self.pages, self.lines, self.discovered, self.claimed):
+        for counter in (self.pages, self.lines, self.discovered, self.claimed, self.unsupported):
             counter.labels(inbox)
+        self.unreadable.labels(inbox).set(0)
+        self.outbox_writable.labels(inbox).set(1)
         self.outbox_disk.outboxes[inbox] = outbox
 
     def record_job(

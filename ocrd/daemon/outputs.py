@@ -25,7 +25,9 @@ from ocrd.daemon.claims import CLAIMED, FAILING, FINISHING, PLACING, STATE_DIR, 
 from ocrd.daemon.dedupe import sha256_of
 from ocrd.daemon.durable import fsync_dir, link_new, move_file, place_group, same_content
 from ocrd.daemon.errors import ClaimLostError, error_info
+from ocrd.daemon.faults import crash_point
 from ocrd.errors import TransientError
+from ocrd.names import name_bytes, readable, result_name
 from ocrd.result import Document
 
 ERROR_SUFFIX = ".error.json"
@@ -110,12 +112,17 @@ class Targets:
 
 
 def result_files(rel: str, document: Document) -> dict[str, bytes]:
-    """``a.pdf`` -> ``a.txt`` and ``a.json``; the JSON is linked last, so its presence means complete."""
-    stem = os.path.splitext(split_rel(rel)[1])[0]
+    """``a.pdf`` -> ``a.pdf.txt`` and ``a.pdf.json``; the JSON is linked last: its presence means complete."""
+    name = split_rel(rel)[1]
     return {
-        f"{stem}.txt": document.to_text().encode(),
-        f"{stem}.json": (document.to_json() + "\n").encode(),
+        result_name(name, ".txt"): document.to_text().encode(),
+        result_name(name, ".json"): (document.to_json() + "\n").encode(),
     }
+
+
+def _kind(path: str) -> str:
+    """``a.pdf.json`` -> ``json``, ``a.pdf.2.txt`` -> ``txt``: the key of a result in the claim record."""
+    return os.path.splitext(path)[1].lstrip(".")
 
 
 def write_results(targets: Targets, claim: Claim, document: Document) -> dict[str, str]:
@@ -128,11 +135,11 @@ def write_results(targets: Targets, claim: Claim, document: Document) -> dict[st
     def plan(chosen: dict[str, Path]) -> None:
         record.stage = PLACING
         record.sha256 = document.sha256
-        record.outputs = {os.path.splitext(name)[1].lstrip("."): str(path) for name, path in chosen.items()}
+        record.outputs = {_kind(name): str(path) for name, path in chosen.items()}
         claim.save()
 
     placed = place_group(folder, result_files(claim.rel, document), plan=plan)
-    return {os.path.splitext(name)[1].lstrip("."): str(path) for name, path in placed.items()}
+    return {_kind(name): str(path) for name, path in placed.items()}
 
 
 def finish_original(targets: Targets, claim: Claim, kept: KeptIndex | None = None) -> str:
@@ -164,8 +171,11 @@ def finish_original(targets: Targets, claim: Claim, kept: KeptIndex | None = Non
     def plan(target: Path) -> None:
         record.stage, record.original_to = FINISHING, str(target)
         claim.save()
+        crash_point("original-planned")
 
-    return str(move_file(claim.file, Path(inbox.done, folder), name, plan=plan))
+    moved = move_file(claim.file, Path(inbox.done, folder), name, plan=plan)
+    crash_point("original-moved")
+    return str(moved)
 
 
 # --- failure -------------------------------------------------------------------------------------------
@@ -193,21 +203,29 @@ def fail(targets: Targets, claim: Claim, error: dict[str, Any], *, node: str = "
         os.unlink(claim.file)  # crashed between link and unlink of the move
     if os.path.lexists(claim.file):
         moved = move_file(claim.file, Path(inbox.failed, folder), name, plan=plan)
+        crash_point("original-moved")
     else:  # resumed after a crash that came after the move
         moved = Path(planned or Path(inbox.failed, folder, name))
     write_error_file(moved, inbox, record, node=node)
+    crash_point("error-written")
     return str(moved)
 
 
+def error_file_name(failed_name: str) -> str:
+    """``a.pdf`` in failed/ -> ``a.pdf.error.json`` (shortened with a hash when too long)."""
+    return result_name(failed_name, ERROR_SUFFIX)
+
+
 def write_error_file(moved: Path, inbox: InboxSettings, record: Any, *, node: str = "") -> Path:
-    target = moved.with_name(moved.name + ERROR_SUFFIX)
+    target = moved.with_name(error_file_name(moved.name))
     if target.exists():
         return target
     document = {
         "schema": ERROR_SCHEMA,
-        "source": record.rel,
+        "source": readable(record.rel),
+        **({"source_bytes": exact} if (exact := name_bytes(record.rel)) else {}),
         "inbox": inbox.name,
-        "file": moved.name,
+        "file": readable(moved.name),
         "error": record.error,
         "attempts": record.attempts,
         "history": record.history,
@@ -217,7 +235,7 @@ def write_error_file(moved: Path, inbox: InboxSettings, record: Any, *, node: st
         "host": node,
         "ocrd_version": __version__,
     }
-    data = (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode()
+    data = readable(json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode()
     placed = place_group(moved.parent, {target.name: data})
     return placed[target.name]
 
@@ -238,7 +256,7 @@ def outputs_complete(record: Any) -> bool:
         data = json.loads(Path(json_path).read_text())
     except (OSError, ValueError):
         return False
-    return data.get("sha256") == record.sha256 and data.get("source") == record.rel
+    return data.get("sha256") == record.sha256 and data.get("source") == readable(record.rel)
 
 
 def discard_partial_outputs(record: Any) -> None:
@@ -358,7 +376,8 @@ class KeptIndex:
 
     def add(self, rel: str, size: int, mtime_ns: int) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps({"rel": rel, "size": size, "mtime_ns": mtime_ns}, ensure_ascii=False) + "\n"
+        # ASCII escapes keep a name with undecodable bytes exact (they read back as the same surrogates).
+        line = json.dumps({"rel": rel, "size": size, "mtime_ns": mtime_ns}) + "\n"
         with self.path.open("ab") as handle:
             handle.write(line.encode())
             handle.flush()

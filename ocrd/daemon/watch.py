@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
-from watchdog.observers.polling import PollingObserver
+from watchdog.observers.polling import PollingObserverVFS
 
 log = logging.getLogger("ocrd.daemon.watch")
 
@@ -93,20 +94,29 @@ def choose_mode(setting: str, path: str) -> tuple[str, str | None]:
 
 
 class _Forward(FileSystemEventHandler):
-    def __init__(self, on_path: Callable[[str], None]) -> None:
+    def __init__(self, on_path: Callable[[str], None], on_folder: Callable[[str], None] | None = None) -> None:
         self.on_path = on_path
+        self.on_folder = on_folder
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.is_directory and event.event_type not in ("moved", "created"):
             return  # a new or moved-in folder is walked by the inbox; other folder events say nothing new
         if event.event_type in ("deleted", "opened", "closed_no_write"):
             return
-        path = getattr(event, "dest_path", "") or event.src_path
-        self.on_path(os.fsdecode(path))
+        path = os.fsdecode(getattr(event, "dest_path", "") or event.src_path)
+        if event.is_directory and self.on_folder is not None:
+            self.on_folder(path)
+        self.on_path(path)
 
 
 class FolderWatcher:
-    """One observer thread for one inbox, reporting changed paths to ``on_path`` (from its thread)."""
+    """One observer thread for one inbox, reporting changed paths to ``on_path`` (from its thread).
+
+    ``skip(path)`` names folders never to watch: the daemon's own ``.ocrd`` working folders (claims
+    come and go there all the time) and outboxes or done/ folders inside the inbox. A recursive
+    watch therefore places one plain watch per folder itself, instead of watchdog's recursive one,
+    which would follow every claim folder ocrd creates and removes.
+    """
 
     def __init__(
         self,
@@ -116,25 +126,30 @@ class FolderWatcher:
         recursive: bool,
         poll_interval: float,
         on_path: Callable[[str], None],
+        skip: Callable[[str], bool] = lambda path: False,
     ) -> None:
         self.path = path
         self.mode = mode
         self.recursive = recursive
         self.poll_interval = poll_interval
         self.on_path = on_path
+        self.skip = skip
         self._observer: BaseObserver | None = None
+        self._watched: set[str] = set()
+        self._lock = threading.Lock()
 
     def start(self) -> str:
         """Start watching; falls back to polling if inotify is unavailable (e.g. out of watches)."""
-        handler = _Forward(self.on_path)
         if self.mode == "native":
             try:
                 observer: BaseObserver = Observer()
-                observer.schedule(handler, self.path, recursive=self.recursive)
-                observer.start()
                 self._observer = observer
+                self._handler = _Forward(self.on_path, self._watch_tree if self.recursive else None)
+                self._watch_tree(self.path)
+                observer.start()
                 return self.mode
             except OSError as exc:
+                self._observer = None
                 log.warning(
                     "cannot watch %s with inotify (%s); polling every %g s instead. Raising "
                     "fs.inotify.max_user_watches / max_user_instances fixes this",
@@ -143,17 +158,52 @@ class FolderWatcher:
                     self.poll_interval,
                 )
                 self.mode = "poll"
-        observer = PollingObserver(timeout=self.poll_interval)
-        observer.schedule(handler, self.path, recursive=self.recursive)
-        observer.start()
-        self._observer = observer
+        poller = PollingObserverVFS(os.stat, self._listdir, polling_interval=self.poll_interval)
+        poller.schedule(_Forward(self.on_path), self.path, recursive=self.recursive)
+        poller.start()
+        self._observer = poller
         return self.mode
+
+    def _listdir(self, path: str | None) -> Iterator[os.DirEntry[str]]:
+        for entry in os.scandir(path):
+            if entry.is_dir(follow_symlinks=False) and self.skip(entry.path):
+                continue
+            yield entry
+
+    def _watch_tree(self, top: str) -> None:
+        """Watch ``top`` and, for a recursive inbox, every folder below it that is not skipped."""
+        observer = self._observer
+        if observer is None or self.skip(top):
+            return
+        pending = [top]
+        while pending:
+            folder = pending.pop()
+            with self._lock:
+                if folder in self._watched:
+                    continue
+                try:
+                    observer.schedule(self._handler, folder, recursive=False)
+                except FileNotFoundError:
+                    continue  # came and went
+                except OSError:
+                    if folder == self.path:
+                        raise
+                    continue
+                self._watched.add(folder)
+            if not self.recursive:
+                return
+            try:
+                subfolders = [e.path for e in os.scandir(folder) if e.is_dir(follow_symlinks=False)]
+            except OSError:
+                continue
+            pending.extend(path for path in subfolders if not self.skip(path))
 
     def alive(self) -> bool:
         return self._observer is not None and self._observer.is_alive()
 
     def stop(self) -> None:
         observer, self._observer = self._observer, None
+        self._watched.clear()
         if observer is None:
             return
         observer.stop()

@@ -1,10 +1,13 @@
-"""Raster images (JPEG, PNG, BMP, WebP, TIFF) through Pillow, strictly.
+"""Raster images (JPEG, PNG, BMP, WebP, TIFF, GIF) through Pillow, strictly.
 
 The order of operations is the defence: the declared size is read from the header
 (Pillow's ``Image.open`` decodes nothing) and checked against ``limits.max_pixels``
 for every frame before the first pixel is decoded. Decoding then runs with truncated
 data treated as an error, so a half-transferred scan fails loudly instead of coming
 out as an image with a grey lower half.
+
+A TIFF is a document of pages: every frame is read. A GIF is read as one page, its first
+frame: the frames after it are an animation of that page, not more pages.
 """
 
 from __future__ import annotations
@@ -38,11 +41,12 @@ _PILLOW_FORMATS = {
     "bmp": ("BMP",),
     "webp": ("WEBP",),
     "tiff": ("TIFF",),
+    "gif": ("GIF",),
 }
 
 
 def iter_image_pages(source: Source, fmt: str, limits: Limits) -> Iterator[PageImage]:
-    """Pages of a raster image: every frame of a TIFF, the first (only) frame otherwise."""
+    """Pages of a raster image: every frame of a TIFF, the first frame otherwise (GIF: of an animation)."""
     data = source.read_all(limits)
     image = _open(data, fmt, source.name)
     with image:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import string
 
-# What each supported format's content starts with. The names are the ones
-# ``sniff_format`` returns and the rest of the loader dispatches on.
-SUPPORTED_FORMATS = ("jpeg", "png", "bmp", "webp", "tiff", "pdf")
-SUPPORTED_FOR_HUMANS = "JPEG, PNG, BMP, WebP, TIFF and PDF"
+from ocrd.formats import SUPPORTED_FOR_HUMANS, SUPPORTED_FORMATS, has_supported_suffix
+
+__all__ = [
+    "HEAD_BYTES",
+    "SUPPORTED_FORMATS",
+    "SUPPORTED_FOR_HUMANS",
+    "describe_unsupported",
+    "is_supported",
+    "sniff_format",
+    "unsupported_reason",
+]
 
 # Enough for every signature below; PDF allows junk before "%PDF-" and readers
 # accept it within the first 1 KiB, so that is what we read.
@@ -31,6 +39,8 @@ def sniff_format(head: bytes) -> str | None:
         return "webp"
     if head[:2] == b"BM" and int.from_bytes(head[14:18], "little") in _BMP_INFO_HEADER_SIZES:
         return "bmp"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
     if b"%PDF-" in head[:HEAD_BYTES]:
         return "pdf"
     return None
@@ -38,8 +48,8 @@ def sniff_format(head: bytes) -> str | None:
 
 def describe_unsupported(head: bytes) -> str:
     """A short guess at what an unsupported file is, so the user knows what to convert."""
-    if head.startswith(b"GIF8"):
-        return "a GIF image"
+    if not head:
+        return "an empty file (0 bytes)"
     if head.startswith(b"PK\x03\x04"):
         return "a ZIP container (DOCX, XLSX, OFD e-invoice or similar; export it as PDF)"
     if head[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftyphevc"):
@@ -51,6 +61,20 @@ def describe_unsupported(head: bytes) -> str:
     if _looks_like_text(head):
         return "plain text, not an image or PDF"
     return "data of an unknown format"
+
+
+def is_supported(name: str | os.PathLike[str], head: bytes) -> bool:
+    """Worth reading: the name has a supported extension, or the content is a supported format.
+
+    A file named like an image is read even when its content turns out to be something else,
+    so the reader reports what is wrong with it instead of passing it over.
+    """
+    return has_supported_suffix(name) or sniff_format(head) is not None
+
+
+def unsupported_reason(head: bytes) -> str:
+    """Why content that ``sniff_format`` does not recognise is not read, and what is."""
+    return f"not a supported type: {describe_unsupported(head)}; supported: {SUPPORTED_FOR_HUMANS}"
 
 
 def _looks_like_text(head: bytes) -> bool:

@@ -229,6 +229,13 @@ def int8_derivation(dictionary: Path, *, check_lines: int = 160) -> Derivation:
     return Derivation(INT8_RECIPE, "rec.int8.onnx", build)
 
 
+def load_engine_pack(model_dir: str | Path | None, precision: str | None, *, verify: bool = True) -> ModelPack:
+    """The pack the engine reads: with ``precision`` ("fp32", "int8") detection and recognition come
+    from the cache of derived models, built there first if needed; with None, the shipped files."""
+    pack = load_pack(model_dir, verify=verify)
+    return pack if precision is None else derive_pack(pack, precision, verified=verify)
+
+
 def derive_pack(pack: ModelPack, precision: str, *, verified: bool = False, root: Path | None = None) -> ModelPack:
     """``pack`` with detection and recognition replaced by their derived files for ``precision``.
 

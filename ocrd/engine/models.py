@@ -130,17 +130,13 @@ def folder_pack(folder: str | Path) -> ModelPack:
     return ModelPack(root.name or str(root), files)
 
 
-def load_pack(model_dir: str | Path | None, *, verify: bool = True, precision: str | None = None) -> ModelPack:
-    """The pack's files; with ``precision`` ("fp32", "int8") detection and recognition come from the
-    cache of derived models (ocrd.engine.derived), built there first if needed."""
+def load_pack(model_dir: str | Path | None, *, verify: bool = True) -> ModelPack:
+    """The pack's files as shipped (the built-in pack for None); ``ocrd.engine.derived.load_engine_pack``
+    gives the files the engine reads at a model precision."""
     pack = builtin_pack() if model_dir is None else folder_pack(model_dir)
     if verify:
         for problem in verify_pack(pack):
             raise ModelError(problem)
-    if precision is not None:
-        from ocrd.engine.derived import derive_pack
-
-        pack = derive_pack(pack, precision, verified=verify)
     return pack
 
 

@@ -22,9 +22,9 @@ from ocrd import __version__
 from ocrd.checksums import sha256_of
 from ocrd.config import LANGS, PREPROCESS_STEPS, EngineSettings
 from ocrd.engine.crop import crop_quad
+from ocrd.engine.derived import load_engine_pack
 from ocrd.engine.detect import DetectedBox, DetectionSettings, Detector
 from ocrd.engine.layout import TextBox, order_lines
-from ocrd.engine.models import load_pack
 from ocrd.engine.orientation import OrientationClassifier
 from ocrd.engine.preprocess import apply_steps
 from ocrd.engine.recognize import Recognized, Recognizer
@@ -115,7 +115,7 @@ class OcrPipeline:
                 f"unknown preprocessing step(s) {', '.join(unknown)}; choose from {', '.join(PREPROCESS_STEPS)}"
             )
         started = time.perf_counter()
-        self.pack = load_pack(self.settings.model_dir, precision=self.settings.precision)
+        self.pack = load_engine_pack(self.settings.model_dir, self.settings.precision)
         threads = self.settings.threads
         self.detector = Detector(self.pack.det, threads, detection)
         self.recognizer = Recognizer(self.pack.rec, self.pack.dictionary, threads)

@@ -22,7 +22,7 @@ from ocrd.web import api, auth, health, jobs, pages
 from ocrd.web.activity import RecentActivity, counter_totals
 from ocrd.web.context import CONTEXT, Supervisor, WebContext
 from ocrd.web.jobstore import JobStore
-from ocrd.web.metrics import http_metrics_for, metrics_handler, metrics_middleware
+from ocrd.web.metrics import http_metrics_for, metrics_endpoint, metrics_middleware
 from ocrd.web.replies import INTERNAL, METHOD_NOT_ALLOWED, NOT_FOUND, TOO_LARGE, ApiFailure, Failure, fail, fail_with
 
 log = logging.getLogger("ocrd.web")
@@ -138,7 +138,7 @@ def _add_routes(app: web.Application) -> None:
     r.add_get("/api/jobs/{job_id}/pages/{page}/image", jobs.page_image)
     r.add_get("/healthz", health.healthz)
     r.add_get("/readyz", health.readyz)
-    r.add_get("/metrics", metrics_handler)
+    r.add_get("/metrics", metrics_endpoint(app[CONTEXT].http_metrics.registry))
 
 
 HOUSEKEEPING = web.AppKey("ocrd_web_housekeeping", asyncio.Task)

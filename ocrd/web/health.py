@@ -42,6 +42,17 @@ async def readyz(request: web.Request) -> web.StreamResponse:
                 "detail": "reachable" if inbox.get("available") else f"{inbox.get('path')} cannot be read",
             }
         )
+        problem = inbox.get("outbox_problem")
+        checks.append(
+            {
+                # Results that cannot be written: files wait claimed, nothing is lost, but nothing finishes.
+                "name": f"outbox:{inbox['name']}",
+                "ok": problem is None,
+                "detail": f"results of inbox {inbox['name']} cannot be written: {problem}"
+                if problem
+                else f"{inbox.get('outbox')} writable",
+            }
+        )
     problems = [f"{check['name']}: {check['detail']}" for check in checks if not check["ok"]]
     data = {"ready": not problems, "checks": checks}
     if problems:

@@ -19,6 +19,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from ocrd.errors import OcrdError
+from ocrd.names import result_name
 from ocrd.web.context import WebContext, context_of
 from ocrd.web.formatting import iso
 from ocrd.web.jobstore import DONE, FAILED, PENDING, WebJob
@@ -129,7 +130,7 @@ async def result_json(request: web.Request) -> web.StreamResponse:
     return web.Response(
         text=job.document.to_json(),
         content_type="application/json",
-        headers=_download_headers(request, job.upload.name, "json"),
+        headers=_download_headers(request, job.upload.name, ".json"),
     )
 
 
@@ -141,15 +142,15 @@ async def result_txt(request: web.Request) -> web.StreamResponse:
         text=job.document.to_text(),
         content_type="text/plain",
         charset="utf-8",
-        headers=_download_headers(request, job.upload.name, "txt"),
+        headers=_download_headers(request, job.upload.name, ".txt"),
     )
 
 
-def _download_headers(request: web.Request, name: str, ext: str) -> dict[str, str]:
+def _download_headers(request: web.Request, name: str, suffix: str) -> dict[str, str]:
     if "download" not in request.query:
         return {}
-    stem = name.rsplit(".", 1)[0] if "." in name else name
-    filename = f"{stem}.{ext}"
+    # Named as the daemon and `ocrd ocr --out` name results: scan.jpg -> scan.jpg.json.
+    filename = result_name(name, suffix)
     ascii_name = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\;' else "_" for ch in filename)
     return {"Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"}
 

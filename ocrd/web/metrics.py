@@ -12,7 +12,7 @@ import weakref
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
 from prometheus_client.exposition import choose_encoder
 
 HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
@@ -24,6 +24,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 class HttpMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
+        # Process-global in prometheus_client; repeated here so a registry without DaemonMetrics
+        # exports no *_created series either.
+        disable_created_metrics()
         self.registry = registry
         self.requests = Counter(
             "ocrd_http_requests",
@@ -80,10 +83,12 @@ def metrics_middleware(metrics: HttpMetrics) -> Callable[[web.Request, Handler],
     return middleware
 
 
-async def metrics_handler(request: web.Request) -> web.Response:
-    from ocrd.web.context import context_of
+def metrics_endpoint(registry: CollectorRegistry) -> Handler:
+    """The /metrics handler exposing ``registry`` (the supervisor's, which the HTTP metrics join)."""
 
-    registry = context_of(request).supervisor.metrics.registry
-    # The text format by default, OpenMetrics when the scraper asks for it (as Prometheus does).
-    encode, content_type = choose_encoder(request.headers.get("Accept", ""))
-    return web.Response(body=encode(registry), headers={"Content-Type": content_type})
+    async def metrics_handler(request: web.Request) -> web.Response:
+        # The text format by default, OpenMetrics when the scraper asks for it (as Prometheus does).
+        encode, content_type = choose_encoder(request.headers.get("Accept", ""))
+        return web.Response(body=encode(registry), headers={"Content-Type": content_type})
+
+    return metrics_handler

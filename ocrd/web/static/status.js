@@ -69,9 +69,14 @@ function render() {
           const name = cell(inbox.name);
           name.append(" ");
           if (!inbox.available) name.append(badge(t("status.unavailable"), "bad"));
+          else if (inbox.outbox_problem) name.append(badge(t("status.outboxProblem"), "bad"));
           else if (inbox.paused) name.append(badge(t("status.paused"), "warn"));
+          const unreadable = (inbox.unreadable || []).length;
+          if (unreadable) name.append(" ", badge(`${unreadable} ${t("status.unreadable")}`, "warn"));
+          if (inbox.unsupported) name.append(" ", badge(`${inbox.unsupported} ${t("status.unsupported")}`, "warn"));
           const folder = cell(inbox.path, "path");
-          if (inbox.paused) folder.title = inbox.paused;
+          const problems = [inbox.outbox_problem, inbox.paused, ...(inbox.unreadable || [])].filter(Boolean);
+          if (problems.length) folder.title = problems.join("\n");
           return row(
             name,
             folder,
