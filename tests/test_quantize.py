@@ -338,7 +338,7 @@ def test_int8_recognizer_is_quantized_and_still_reads(int8_cache: Path, tmp_path
 
 
 # The bound within which the INT8 recognizer must stay of the FP32 one on the evaluation sets, in
-# CER and bag-of-characters recall (absolute). INT8 is the default only within 0.003 (issue 6);
+# CER and bag-of-characters recall (absolute). INT8 is the default only within 0.003;
 # it is offered as an option (precision = "int8") within this looser bound, measured in the notes.
 INT8_OPTION_BOUND = 0.02
 

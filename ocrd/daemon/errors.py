@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ocrd.errors import InternalError, LimitExceededError, OcrdError, TransientError
+from ocrd.formats import SUPPORTED_FOR_HUMANS
 
 
 class QueueFullError(TransientError):
@@ -49,7 +50,8 @@ _ADVICE = {
         "The file is damaged or is not really the format its name says. Open it on a desktop to check, "
         "re-scan or re-export it, and drop the new copy into the inbox."
     ),
-    "unsupported": "Save the document as PDF, PNG, JPEG or TIFF and drop it into the inbox again.",
+    "unsupported": f"Save the document as one of {SUPPORTED_FOR_HUMANS} and drop it into the inbox again.",
+    "unreadable": "Give the user ocrd runs as read permission (e.g. chmod g+r) and drop it again.",
     "encrypted": "Remove the password protection (save or print it as a new PDF) and drop it again.",
     "limit": (
         "The file exceeds a configured limit. Split it into smaller files, or raise the limit in "
