@@ -1,12 +1,13 @@
 #!/bin/sh
 # End-to-end test of the offline aarch64 (Kunpeng) install, on an x86_64 machine:
 #   1. build an arm64 Debian 12 root with debootstrap, run through qemu-user emulation (binfmt_misc);
-#   2. build the aarch64 wheelhouse with deploy/wheelhouse.sh;
+#   2. build the aarch64 wheelhouse with deploy/wheelhouse.sh, ocrd's wheel built from this checkout;
 #   3. inside the arm64 root, with no network at all: create a venv and install the wheelhouse
 #      (--no-index --require-hashes), exactly as the Ansible role does;
 #   4. generate a Chinese + English document there, run `ocrd ocr` on it and check the text.
 # Slow (about 10 minutes the first time, mostly debootstrap; the root is kept for the next run) and not
-# part of CI. Needs root, and the Debian packages debootstrap and qemu-user-static.
+# part of CI. Needs root, the Debian packages debootstrap and qemu-user-static, and a --python-bin
+# with the 'build' package (python3-build on Debian, or the project's .venv/bin/python after make test).
 #
 #   sudo deploy/test-arm64.sh [--workdir /var/tmp/ocrd-arm64] [--mirror URL] [--python-bin python3]
 set -eu
@@ -101,9 +102,9 @@ if [ "$REINSTALL" = yes ]; then
     in_root /opt/ocrd/venv/bin/pip install --quiet --no-index --find-links /opt/wheelhouse \
         --require-hashes -r /opt/wheelhouse/requirements.txt || die "offline install from the wheelhouse failed"
     cp "$WORK/wheelhouse/requirements.txt" "$ROOT/opt/ocrd/installed-from.txt"
-    say "installed $(in_root ocrd version) in $(( $(date +%s) - START )) s"
+    say "installed $(in_root ocrd --version) in $(( $(date +%s) - START )) s"
 else
-    say "keeping the install from the same wheelhouse made by an earlier run ($(in_root ocrd version))"
+    say "keeping the install from the same wheelhouse made by an earlier run ($(in_root ocrd --version))"
 fi
 
 # --- 5. read a generated document -----------------------------------------------------------------

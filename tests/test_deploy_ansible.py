@@ -392,9 +392,9 @@ def test_a_configuration_change_reloads_instead_of_restarting(deployment: Deploy
 def test_installed_from_the_wheelhouse_into_a_venv(deployment: Deployment) -> None:
     opt = deployment.prefix / "opt"
     version = subprocess.run(
-        [str(opt / "venv" / "bin" / "ocrd"), "version"], capture_output=True, text=True, check=True
+        [str(opt / "venv" / "bin" / "ocrd"), "--version"], capture_output=True, text=True, check=True
     )
-    assert version.stdout.strip() == __version__
+    assert version.stdout == f"ocrd-daemon {__version__}\n"
     manifest = json.loads((opt / "wheelhouse" / "wheelhouse.json").read_text())
     assert manifest["arch"] == platform.machine()
     assert (manifest["ocrd_version"], manifest["ocrd_wheel"]) == (__version__, WHEEL_NAME)
@@ -575,6 +575,7 @@ class WheelInstall:
     deployment: Deployment
     version_output: str
     rebuilt_marker_installed: bool
+    restored_version_output: str
 
     @property
     def runs(self) -> list[Playbook]:
@@ -627,19 +628,26 @@ def wheel_install() -> Iterator[WheelInstall]:
         run()
         run()  # idempotence
         version = subprocess.run(
-            [str(prefix / "opt" / "venv" / "bin" / "ocrd"), "version"], capture_output=True, text=True, check=True
+            [str(prefix / "opt" / "venv" / "bin" / "ocrd"), "--version"], capture_output=True, text=True, check=True
         )
         deployment.variables = {**variables, "ocrd_wheel": str(rebuilt_wheel(wheel, prefix / "rebuilt"))}
         run()
         marker = site_packages(prefix / "opt" / "venv") / "ocrd" / "rebuilt-marker.txt"
-        installed = WheelInstall(deployment, version.stdout, rebuilt_marker_installed=marker.is_file())
+        rebuilt_installed = marker.is_file()
+        # The note says all is installed, but the command is gone (removed by hand): install again.
+        (prefix / "opt" / "venv" / "bin" / "ocrd").unlink()
+        run()
+        restored = subprocess.run(
+            [str(prefix / "opt" / "venv" / "bin" / "ocrd"), "--version"], capture_output=True, text=True, check=False
+        )
+        installed = WheelInstall(deployment, version.stdout, rebuilt_installed, restored.stdout)
         yield installed
     finally:
         shutil.rmtree(prefix, ignore_errors=True)
 
 
 def test_wheel_source_installs_the_wheel_and_its_dependencies(wheel_install: WheelInstall) -> None:
-    assert wheel_install.version_output.strip() == __version__
+    assert wheel_install.version_output == f"ocrd-daemon {__version__}\n"
     first = wheel_install.runs[0]
     assert first.recap()["failed"] == 0 and first.recap()["changed"] > 0
     assert "Restart ocrd" in first.handlers_notified()
@@ -665,6 +673,12 @@ def test_a_rebuilt_wheel_with_the_same_version_replaces_the_installed_code(wheel
     assert copied.name == WHEEL_NAME and copied.read_bytes() == rebuilt.read_bytes()
     note = (wheel_install.opt / "installed-from.txt").read_text()
     assert note == f"wheel {WHEEL_NAME} sha256:{hashlib.sha256(rebuilt.read_bytes()).hexdigest()}\n"
+
+
+def test_a_missing_ocrd_command_is_installed_again(wheel_install: WheelInstall) -> None:
+    fourth = wheel_install.runs[3]
+    assert fourth.recap()["changed"] > 0, fourth.output[-6000:]
+    assert wheel_install.restored_version_output == f"ocrd-daemon {__version__}\n"
 
 
 # --- preflight refuses what it cannot install, before changing anything ----------------------------

@@ -135,9 +135,9 @@ def test_wheelhouse_holds_the_wheel_make_dist_built(installed: Installed) -> Non
 
 
 def test_installed_ocrd_is_the_wheel_in_the_venv(installed: Installed) -> None:
-    version = installed.ocrd("version")
+    version = installed.ocrd("--version")
     assert version.returncode == 0, version.stderr
-    assert version.stdout.strip() == __version__
+    assert version.stdout == f"ocrd-daemon {__version__}\n"
     located = offline(
         [str(installed.venv / "bin" / "python"), "-c", "import ocrd; print(ocrd.__file__)"],
         cwd=installed.work,

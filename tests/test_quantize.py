@@ -125,13 +125,19 @@ def test_optimized_recognizer_reads_the_same_as_the_shipped_one(tmp_path: Path) 
 # -- the cache --------------------------------------------------------------------------------
 
 
-def counting_derivation(log_file: Path, *, delay: float = 0.0) -> Derivation:
-    """The real FP32 rewrite, appending a line to ``log_file`` each time it actually builds."""
+def counting_derivation(log_file: Path, *, arrivals: Path | None = None, racers: int = 0) -> Derivation:
+    """The real FP32 rewrite, appending a line to ``log_file`` each time it actually builds.
+
+    With ``arrivals``, a build waits until ``racers`` files are there (each racer writes one just
+    before it calls derive), so the others are surely racing for the same file meanwhile.
+    """
 
     def build(source: Path, target: Path) -> dict[str, object]:
         with log_file.open("a") as handle:
             handle.write(f"{os.getpid()}\n")
-        time.sleep(delay)
+        deadline = time.monotonic() + 300
+        while arrivals is not None and len(list(arrivals.iterdir())) < racers and time.monotonic() < deadline:
+            time.sleep(0.01)
         model = onnx.load(str(source))
         report = fold_affine_into_conv(model)
         onnx.save(model, str(target))
@@ -211,8 +217,10 @@ def test_a_damaged_cached_file_or_manifest_is_rebuilt(tmp_path: Path) -> None:
     assert builds(log_file) == 4
 
 
-def _derive_in_child(source: str, log_file: str, cache: str, results: str) -> None:
-    path = derive(Path(source), counting_derivation(Path(log_file), delay=1.0), root=Path(cache))
+def _derive_in_child(source: str, log_file: str, cache: str, results: str, arrivals: str, racers: int) -> None:
+    (Path(arrivals) / str(os.getpid())).touch()
+    recipe = counting_derivation(Path(log_file), arrivals=Path(arrivals), racers=racers)
+    path = derive(Path(source), recipe, root=Path(cache))
     with open(results, "a") as handle:
         handle.write(f"{path}\n")
 
@@ -221,9 +229,14 @@ def test_worker_processes_starting_together_build_the_file_once(tmp_path: Path) 
     source = tmp_path / "model.onnx"
     onnx.save(affine_block_model(), str(source))
     log_file, results = tmp_path / "builds.log", tmp_path / "results.txt"
+    arrivals = tmp_path / "arrivals"
+    arrivals.mkdir()
     context = multiprocessing.get_context("spawn")
     workers = [
-        context.Process(target=_derive_in_child, args=(str(source), str(log_file), str(tmp_path / "c"), str(results)))
+        context.Process(
+            target=_derive_in_child,
+            args=(str(source), str(log_file), str(tmp_path / "c"), str(results), str(arrivals), 3),
+        )
         for _ in range(3)
     ]
     for worker in workers:
