@@ -32,7 +32,7 @@ eval:
 .PHONY: dist
 DIST ?= dist
 dist: $(PY)
-	$(PY) -c 'import build' 2>/dev/null || $(PY) -m pip install -q 'build>=1.2'
+	$(PY) -m pip show --quiet build >/dev/null 2>&1 || $(PY) -m pip install -q 'build>=1.2'
 	rm -f $(DIST)/ocrd_daemon-*.whl $(DIST)/ocrd_daemon-*.tar.gz
 	$(PY) -m build --outdir $(DIST) .
 

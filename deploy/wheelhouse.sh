@@ -85,7 +85,8 @@ if [ -n "$WHEEL" ]; then
         *) echo "wheelhouse: --wheel must be ocrd's wheel, ocrd_daemon-VERSION-py3-none-any.whl (got $WHEEL)" >&2; exit 2 ;;
     esac
     [ -f "$WHEEL" ] || { echo "wheelhouse: --wheel $WHEEL does not exist; build it with make dist" >&2; exit 2; }
-elif ! "$PYBIN" -c 'import build' 2>/dev/null; then
+# Asked of pip, not of `import build`: from the checkout, that would find its build/ folder.
+elif ! "$PYBIN" -m pip show --quiet build >/dev/null 2>&1; then
     echo "wheelhouse: $PYBIN cannot build ocrd's wheel (it has no 'build' module): install it with" \
         "$PYBIN -m pip install build, or build the wheel with make dist and pass --wheel" >&2
     exit 2

@@ -11,7 +11,6 @@ import base64
 import json
 import os
 import shutil
-import socket
 import tempfile
 import urllib.request
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from tests.daemon_support import (
     FAST_DAEMON,
     Daemon,
     files_under,
+    free_port,
     inbox_entry,
     lines_for,
     normalize,
@@ -37,12 +37,6 @@ pytestmark = pytest.mark.slow
 NOBODY = 65534
 # Root, but bound by file permissions: no reading past a mode, no renaming others' files in a sticky folder.
 PERMISSIONS_APPLY = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner", "--"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def get_json(port: int, path: str) -> tuple[int, Any]:

@@ -7,7 +7,6 @@ result (see ocrd/daemon/faults.py), which no outside timing could hit reliably.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import urllib.error
 import urllib.request
@@ -16,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from ocrd.daemon.durable import place_group
 from ocrd.daemon.faults import POINTS
 from tests.daemon_support import (
     FAST_DAEMON,
@@ -23,6 +23,8 @@ from tests.daemon_support import (
     Sample,
     drop,
     failures,
+    fill_disk,
+    free_port,
     image_pdf_bytes,
     inbox_entry,
     inbox_folders,
@@ -124,12 +126,6 @@ def test_a_damaged_file_that_nobody_is_writing_is_failed(tmp_path: Path) -> None
     assert daemon.events("file-still-being-written") == []
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def fetch(port: int, path: str) -> tuple[int, str]:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as reply:
@@ -153,13 +149,7 @@ def test_a_full_outbox_makes_the_daemon_not_ready_naming_inbox_and_folder(tmp_pa
         filler = disk / "filler.bin"
         try:
             assert fetch(port, "/readyz")[0] == 200
-            with filler.open("wb") as handle:
-                try:
-                    while True:
-                        handle.write(b"\0" * 65536)
-                        handle.flush()
-                except OSError:
-                    pass
+            fill_disk(filler)
             sample = Sample("page.png", png_bytes(lines_for(30), tmp_path / "page"), lines_for(30))
             drop(folders["inbox"], sample)
             wait_until(lambda: daemon.events("file-waiting"), timeout=240)
@@ -186,8 +176,6 @@ def test_a_full_outbox_makes_the_daemon_not_ready_naming_inbox_and_folder(tmp_pa
 
 
 def test_a_disk_that_fills_between_two_result_files_keeps_no_temporary_file(tmp_path: Path) -> None:
-    from ocrd.daemon.durable import place_group
-
     disk = tmp_path / "tiny"
     disk.mkdir()
     if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)], check=False).returncode:

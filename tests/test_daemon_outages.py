@@ -30,6 +30,7 @@ from tests.daemon_support import (
     Sample,
     assert_exactly_once,
     drop,
+    fill_disk,
     inbox_entry,
     lines_for,
     png_bytes,
@@ -211,17 +212,7 @@ def test_full_disk_then_space_again(tmp_path: Path) -> None:
     try:
         folders = folders_for(tmp_path, outbox=disk / "outbox")
         filler = disk / "filler.bin"
-
-        def fill() -> None:
-            with filler.open("wb") as handle:
-                try:
-                    while True:
-                        handle.write(b"\0" * 65536)
-                        handle.flush()
-                except OSError:
-                    pass
-
-        daemon = outage_round(tmp_path, folders, fill, lambda: filler.unlink(missing_ok=True))
+        daemon = outage_round(tmp_path, folders, lambda: fill_disk(filler), lambda: filler.unlink(missing_ok=True))
         assert any("No space left" in event["msg"] for event in daemon.events("file-waiting"))
     finally:
         run("umount", "-l", str(disk))

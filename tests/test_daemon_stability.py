@@ -103,6 +103,12 @@ def test_names_that_mean_still_being_written_are_ignored() -> None:
         assert not is_ignored_name(name), name
 
 
+def test_folder_files_of_windows_explorer_are_neither_read_nor_reported() -> None:
+    for name in ("Thumbs.db", "desktop.ini", "ehthumbs.db"):
+        assert is_ignored_name(name), name
+    assert not is_ignored_name("thumbs.db.pdf")
+
+
 def test_patterns_match_case_insensitively() -> None:
     patterns = ("*.pdf", "*.jpg")
     assert matches("SCAN0001.PDF", patterns)

@@ -43,6 +43,7 @@ import pytest
 
 from ocrd import __version__
 from ocrd.samples import make_sample_page_png
+from tests.daemon_support import free_port
 from tests.install_builds import (
     WHEEL_NAME,
     build_wheelhouse,
@@ -109,12 +110,6 @@ def test_ansible_lint_production_profile_passes() -> None:
 
 
 # --- a real run ------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def write_local_inventory(prefix: Path) -> None:

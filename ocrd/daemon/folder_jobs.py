@@ -252,6 +252,7 @@ class FolderJobs:
     def _done(self, job: Job) -> None:
         assert job.inbox is not None
         job.inbox.resume_outputs()
+        self.host.metrics.outbox_writable.labels(job.inbox.name).set(1)
         self.held.pop(job.id, None)
         self.host.kick()
 
@@ -287,6 +288,7 @@ class FolderJobs:
             self.host.metrics.retries.labels(job.inbox.name, action).inc()
             if action in ("write", "fail") and folder_wide:
                 job.inbox.pause_for_outputs(why, delay)
+                self.host.metrics.outbox_writable.labels(job.inbox.name).set(0)
         self.retries.append(job)
 
     def run_due_retries(self, now: float) -> None:

@@ -21,9 +21,14 @@ IGNORED_PREFIXES = (".", "~$")
 IGNORED_SUFFIXES = (".part", ".tmp", ".temp", ".crdownload", ".partial", ".download", ".filepart", ".swp", "~")
 
 
+# Files that Windows Explorer keeps in any folder it shows (thumbnail caches, folder settings):
+# not documents, and recreated as soon as they are moved, so never claimed nor reported.
+IGNORED_NAMES = {"thumbs.db", "ehthumbs.db", "ehthumbs_vista.db", "desktop.ini"}
+
+
 def is_ignored_name(name: str) -> bool:
     lowered = name.lower()
-    return lowered.startswith(IGNORED_PREFIXES) or lowered.endswith(IGNORED_SUFFIXES)
+    return lowered.startswith(IGNORED_PREFIXES) or lowered.endswith(IGNORED_SUFFIXES) or lowered in IGNORED_NAMES
 
 
 def matches(name: str, patterns: Iterable[str]) -> bool:

@@ -29,8 +29,6 @@ def update_gauges(supervisor: Supervisor) -> None:
     metrics.queue_depth.labels(UPLOAD).set(len(supervisor.uploads))
     if supervisor.pool is not None:
         metrics.workers_busy.set(supervisor.pool.busy)
-    for name, runtime in supervisor.inboxes.items():
-        metrics.outbox_writable.labels(name).set(0 if runtime.outbox_problem else 1)
 
 
 def status_line(supervisor: Supervisor) -> str:
