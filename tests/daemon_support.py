@@ -351,6 +351,8 @@ def assert_exactly_once(samples_: list[Sample], inbox: Path, outbox: Path, done:
         else:
             assert got_failures[0]["_original"] == item.data
     assert len(results) + len(failed_items) == len(samples_), "results for files that were never dropped"
+    temporary = [p for folder in (inbox, outbox, done, failed) if folder.exists() for p in folder.rglob("*.ocrd-tmp")]
+    assert temporary == [], f"temporary files left behind: {temporary}"
 
 
 def copy_tree(source: Path, target: Path) -> None:

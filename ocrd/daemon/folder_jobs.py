@@ -25,7 +25,8 @@ from ocrd.daemon.logs import event
 from ocrd.daemon.metrics import DaemonMetrics
 from ocrd.daemon.pool import Outcome
 from ocrd.daemon.reporting import Reporter
-from ocrd.daemon.writers import changed_since, open_for_writing
+from ocrd.daemon.retries import VERIFY, RetryQueue
+from ocrd.daemon.writers import still_being_written
 from ocrd.errors import InternalError, OcrdError, TransientError
 from ocrd.names import readable
 from ocrd.result import Document
@@ -72,7 +73,7 @@ class FolderJobs:
         self.host = host
         self.held: dict[int, Job] = {}  # every job not finished yet (queued, running, writing, retrying)
         self.queue: deque[Job] = deque()  # claimed, waiting for a worker
-        self.retries: list[Job] = []
+        self.retries = RetryQueue(host.metrics)
         self.starting = 0  # jobs between "taken from the queue" and "sent to a worker"
         self.writing = 0  # jobs whose results (or failure) are being written right now
 
@@ -158,8 +159,9 @@ class FolderJobs:
             if info.get("retryable"):
                 record.attempts = max(0, record.attempts - 1)  # the file is not to blame
                 self.retry_later(job, "read", info.get("message", "temporary problem"))
-            elif info.get("kind") in HALF_WRITTEN_KINDS:
-                self._verify_later(job, info)
+            elif info.get("kind") in HALF_WRITTEN_KINDS and job.inbox is not None:
+                # Look again once a writer that only paused has had a settle time to go on.
+                self.retries.verify_later(job, info, max(job.inbox.settings.settle, 0.5))
             else:
                 self.finish_failure(job, info)
         elif outcome.kind == "timeout":
@@ -269,31 +271,13 @@ class FolderJobs:
         ``folder_wide``: the problem stops every result of the inbox (disk full, share gone), so
         claiming pauses and readiness says so; otherwise only this file waits.
         """
-        limit = self.host.config.daemon.retry_backoff_max
-        delay = min(job.backoff, limit)
-        job.backoff = min(job.backoff * 2, limit)
-        job.retry_at, job.retry_action = time.monotonic() + delay, action
-        if why != job.retry_reason:
-            event(
-                log,
-                "file-waiting",
-                f"{job.source}: {why}; the original stays safe, retrying in {delay:g} s and then less often",
-                level=logging.WARNING,
-                inbox=job.inbox_name,
-                file=job.source,
-                stage=action,
-            )
-        job.retry_reason = why
-        if job.inbox is not None:
-            self.host.metrics.retries.labels(job.inbox.name, action).inc()
-            if action in ("write", "fail") and folder_wide:
-                job.inbox.pause_for_outputs(why, delay)
-                self.host.metrics.outbox_writable.labels(job.inbox.name).set(0)
-        self.retries.append(job)
+        delay = self.retries.schedule(job, action, why, limit=self.host.config.daemon.retry_backoff_max)
+        if job.inbox is not None and action in ("write", "fail") and folder_wide:
+            job.inbox.pause_for_outputs(why, delay)
+            self.host.metrics.outbox_writable.labels(job.inbox.name).set(0)
 
     def run_due_retries(self, now: float) -> None:
-        for job in [job for job in self.retries if job.retry_at <= now]:
-            self.retries.remove(job)
+        for job in self.retries.due(now):
             if self.host.draining:
                 self.host.spawn(self.hand_back(job))
             elif job.retry_action == "write":
@@ -301,30 +285,19 @@ class FolderJobs:
             elif job.retry_action == "fail":
                 assert job.error is not None
                 self.finish_failure(job, job.error)
-            elif job.retry_action == "verify":
+            elif job.retry_action == VERIFY:
                 self.host.spawn(self._verify(job))
             else:
                 self.queue.appendleft(job)
 
     # --- damaged, or not finished? ----------------------------------------------------------------
 
-    def _verify_later(self, job: Job, info: dict[str, Any]) -> None:
-        """A file found empty or damaged may be one its writer has not finished: look again after a settle time."""
-        assert job.inbox is not None
-        job.error = info
-        job.retry_action, job.retry_at = "verify", time.monotonic() + max(job.inbox.settings.settle, 0.5)
-        self.retries.append(job)
-
     async def _verify(self, job: Job) -> None:
+        """Fail a damaged file only if nobody is still writing it; otherwise it waits in the inbox again."""
         assert job.claim is not None and job.inbox is not None and job.error is not None
         claim, record = job.claim, job.claim.record
-
-        def still_written() -> bool:
-            moved_on = changed_since(claim.file, record.seen_size, record.seen_mtime_ns)
-            return moved_on or open_for_writing(claim.file)
-
         try:
-            writing = await asyncio.to_thread(still_written)
+            writing = await asyncio.to_thread(still_being_written, claim.file, record.seen_size, record.seen_mtime_ns)
         except OSError:
             writing = False
         if not writing:
@@ -384,8 +357,7 @@ class FolderJobs:
         queued, self.queue = list(self.queue), deque()
         for job in queued:
             await self.hand_back(job)
-        for job in list(self.retries):
-            self.retries.remove(job)
+        for job in self.retries.take_all():
             await self.hand_back(job)
 
     # --- claims left by a crashed owner -----------------------------------------------------------

@@ -60,3 +60,8 @@ def changed_since(path: str | os.PathLike[str], size: int | None, mtime_ns: int 
     except OSError:
         return False
     return (info.st_size, info.st_mtime_ns) != (size, mtime_ns)
+
+
+def still_being_written(path: str | os.PathLike[str], seen_size: int | None, seen_mtime_ns: int | None) -> bool:
+    """Changed since it was taken (size, mtime), or held open for writing by a process we can see."""
+    return changed_since(path, seen_size, seen_mtime_ns) or open_for_writing(path)
