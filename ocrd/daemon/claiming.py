@@ -122,7 +122,7 @@ class Claimer:
             log,
             "file-unreadable",
             f"{readable(rel)} cannot be read or moved to failed/ ({exc.strerror}); it stays in the inbox "
-            "until its permissions are fixed",
+            + ("until its name is shortened" if exc.errno in FILE_NAME_ERRNOS else "until its permissions are fixed"),
             level=logging.WARNING,
             inbox=self.settings.name,
             file=readable(rel),
