@@ -91,8 +91,9 @@ def test_sigterm_hands_back_what_cannot_finish_in_the_grace_period(tmp_path: Pat
     gate.release(slow.name)
     gate.hold(queued.name)
     daemon = gated_daemon(tmp_path, config_for(tmp_path, folders, grace_period=3600.0), gate)
-    drop(folders["inbox"], queued)
     wait_until(lambda: sidecars(folders["outbox"]).get(slow.name), timeout=300)
+    # Only now: with one worker, a held file claimed first would keep the other waiting forever.
+    drop(folders["inbox"], queued)
     gate.wait_started(queued.name)
     daemon.signal(signal.SIGTERM)
     wait_until(lambda: daemon.events("stopping")[1:], timeout=60)
