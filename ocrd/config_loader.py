@@ -37,6 +37,7 @@ from ocrd.config import (
     Limits,
     WebSettings,
 )
+from ocrd.engine.packs import pack_names
 from ocrd.errors import ConfigError, UsageError
 
 ENV_PREFIX = "OCRD_"
@@ -245,6 +246,7 @@ INBOX_KEYS: dict[str, Converter] = {"name": _str, "path": _path, **INBOX_SHARED_
 # Engine threads follow [daemon] threads_per_worker: one knob, not two that can disagree.
 ENGINE_HIDDEN = {"threads", "limits"}
 ENGINE_SPECIAL: dict[str, Converter] = {
+    "pack": _choice(pack_names()),
     "model_dir": _optional_path,
     "lang": _choice(LANGS),
     "precision": _choice(PRECISIONS),

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from ocrd import samples
 from tests.paths import EVAL_DEV, EVAL_DEV_PDF
+
+# Every test reads with the same models whatever CPU runs the suite: precision "auto" would run
+# INT8 on a machine with VNNI or asimddp and FP32 elsewhere, and texts would differ between CI
+# machines. Tests of "auto" set the flags they need (tests/test_packs.py); daemons started by
+# tests inherit this.
+os.environ["OCRD_CPU_FLAGS"] = ""
 
 
 @pytest.fixture(scope="session")

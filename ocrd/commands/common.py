@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from ocrd.config import PREPROCESS_STEPS
+from ocrd.engine.packs import PACKS
 from ocrd.errors import OcrdError, UsageError
 
 
@@ -25,3 +26,10 @@ def parse_steps(value: str | None) -> tuple[str, ...]:
             f"--preprocess: unknown step(s) {', '.join(unknown)}; choose from {', '.join(PREPROCESS_STEPS)}"
         )
     return steps
+
+
+def models_settings(value: str | None) -> dict[str, str]:
+    """``--models``: a named pack (``ocrd models`` lists them) or a model folder, as engine settings."""
+    if not value:
+        return {}
+    return {"pack": value} if value in PACKS else {"model_dir": value}

@@ -109,6 +109,7 @@ class WorkerPool:
         self._start_failures = 0
         self.restarts = 0
         self.load_seconds: list[float] = []
+        self.engine: dict[str, str] = {}  # what the last worker that started runs (models, precision, why)
 
     # --- state ------------------------------------------------------------------------------------
 
@@ -277,6 +278,8 @@ class WorkerPool:
             slot.state = IDLE
             self._start_failures = 0
             self.load_seconds.append(message[2])
+            if len(message) > 3:
+                self.engine = dict(message[3])
             if not slot.ready.done():
                 slot.ready.set_result(None)
             self._after_job(slot)

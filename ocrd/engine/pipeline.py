@@ -8,6 +8,7 @@ loaded models and is reused for every page a process reads.
 
 from __future__ import annotations
 
+import math
 import string
 import time
 from collections.abc import Iterable
@@ -46,6 +47,12 @@ SMALL_TEXT_HEIGHT = 8
 FINE_TEXT_HEIGHT = 12
 # ... but never with a network input larger than this (memory and time stay bounded).
 MAX_DETECTION_SIDE = 2560
+# Lines closer together than this (centre to centre, network pixels) also get the finer look,
+# so that they end up this far apart. Box heights depend on the detector: PP-OCRv6 draws the
+# same 5-pt line 10 px tall where PP-OCRv5 draws it 7, and at 960 px it merged 4 of 24 such
+# lines 9 px apart into their neighbours; the distance between lines is the page's own.
+SMALL_LINE_PITCH = 10
+FINE_LINE_PITCH = 16
 # Characters the English mode may output: printable ASCII plus common typographic marks.
 ENGLISH_CHARACTERS = string.printable.strip() + " ‘’“”–—…•·°±×÷€£¥§©®™"
 
@@ -83,6 +90,24 @@ def pad_for_detection(image: np.ndarray) -> tuple[np.ndarray, int]:
     return padded, pad
 
 
+def line_pitch(boxes: list[DetectedBox]) -> float:
+    """Median distance from a line's centre to the next line's below it in the same column, in
+    image pixels (infinite with no such pairs)."""
+    if len(boxes) < 2:
+        return math.inf
+    left = np.array([b.quad[:, 0].min() for b in boxes])
+    right = np.array([b.quad[:, 0].max() for b in boxes])
+    middle = np.array([b.quad[:, 1].mean() for b in boxes])
+    distances = []
+    for i in range(len(boxes)):
+        overlap = np.minimum(right, right[i]) - np.maximum(left, left[i])
+        narrower = np.minimum(right - left, right[i] - left[i])
+        below = (middle > middle[i]) & (overlap > 0.5 * narrower)
+        if below.any():
+            distances.append(float((middle[below] - middle[i]).min()))
+    return float(np.median(distances)) if distances else math.inf
+
+
 def _allowed_characters(lang: str, allowlist: str | None) -> str | None:
     if lang not in LANGS:
         raise UsageError(f"unknown language {lang!r}; choose one of: {', '.join(LANGS)}")
@@ -115,7 +140,7 @@ class OcrPipeline:
                 f"unknown preprocessing step(s) {', '.join(unknown)}; choose from {', '.join(PREPROCESS_STEPS)}"
             )
         started = time.perf_counter()
-        self.pack = load_engine_pack(self.settings.model_dir, self.settings.precision)
+        self.pack = load_engine_pack(self.settings.model_dir or self.settings.pack, self.settings.precision)
         threads = self.settings.threads
         self.detector = Detector(self.pack.det, threads, detection)
         self.recognizer = Recognizer(self.pack.rec, self.pack.dictionary, threads)
@@ -129,7 +154,12 @@ class OcrPipeline:
 
     @property
     def engine_info(self) -> dict[str, str]:
-        return {"name": "ocrd", "version": __version__, "models": self.pack.name}
+        return {
+            "name": "ocrd",
+            "version": __version__,
+            "models": self.pack.name,
+            "precision": self.pack.precision or "",
+        }
 
     def mask_for(self, lang: str | None, allowlist: str | None) -> np.ndarray | None:
         if lang is None and allowlist is None:
@@ -171,10 +201,12 @@ class OcrPipeline:
             return boxes
         long_side = max(padded.shape[:2])
         scale = min(1.0, self.detector.settings.max_side / long_side)
-        median = float(np.median([np.ptp(b.quad[:, 1]) for b in boxes])) * scale
-        if median >= SMALL_TEXT_HEIGHT or scale >= 1.0:
+        median = max(float(np.median([np.ptp(b.quad[:, 1]) for b in boxes])) * scale, 1.0)
+        pitch = line_pitch(boxes) * scale
+        if (median >= SMALL_TEXT_HEIGHT and pitch >= SMALL_LINE_PITCH) or scale >= 1.0:
             return boxes
-        finer = min(long_side, MAX_DETECTION_SIDE, int(long_side * scale * FINE_TEXT_HEIGHT / median))
+        enlarge = max(FINE_TEXT_HEIGHT / median, FINE_LINE_PITCH / pitch if pitch < SMALL_LINE_PITCH else 0.0)
+        finer = min(long_side, MAX_DETECTION_SIDE, int(long_side * scale * enlarge))
         if finer <= self.detector.settings.max_side * 1.2:
             return boxes
         boxes = self.detector.detect(padded, finer)

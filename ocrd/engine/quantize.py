@@ -46,7 +46,9 @@ log = logging.getLogger("ocrd.engine.quantize")
 # Bump when anything below changes what a derived file contains: cached files of an older
 # recipe are then rebuilt instead of reused.
 FP32_RECIPE = "fp32-fold-v2"  # v2: v1 could drop a live node (see fold._key); rebuild old caches
-INT8_RECIPE = "int8-pw-v2"
+INT8_RECIPE = "int8-pw-v3"  # v3: models below opset 13 are converted first (per-channel weights need it)
+# DequantizeLinear takes an axis (per-channel scales) from this opset on.
+PER_CHANNEL_OPSET = 13
 
 
 @dataclass(frozen=True)
@@ -250,6 +252,14 @@ def quantize_int8(fp32_path: Path, target: Path, dictionary: Path, recipe: Int8R
     onnx = _require_onnx()
     recipe = recipe or Int8Recipe()
     model = onnx.load(str(fp32_path))
+    if _default_opset(model) < PER_CHANNEL_OPSET:
+        # Per-channel weights need DequantizeLinear's axis attribute, which opset 13 brought
+        # (PP-OCRv6 is exported at opset 11): the converter rewrites the few ops that changed.
+        from onnx import version_converter
+
+        model = version_converter.convert_version(model, PER_CHANNEL_OPSET)
+        fp32_path = target.with_name(f"{target.stem}.opset{PER_CHANNEL_OPSET}.onnx")
+        onnx.save(model, str(fp32_path))
     nodes = select_nodes(model, recipe)
     if not nodes:
         raise ModelError(f"{fp32_path} has no pointwise convolutions or weight MatMuls to quantize")
@@ -275,7 +285,13 @@ def quantize_int8(fp32_path: Path, target: Path, dictionary: Path, recipe: Int8R
             calibrate_method=CalibrationMethod.MinMax,
             extra_options={"ActivationSymmetric": False, "WeightSymmetric": True, "TensorQuantOverrides": overrides},
         )
+    if fp32_path.name.endswith(f".opset{PER_CHANNEL_OPSET}.onnx"):
+        fp32_path.unlink()
     return len(nodes)
+
+
+def _default_opset(model: onnx.ModelProto) -> int:
+    return next((entry.version for entry in model.opset_import if entry.domain in ("", "ai.onnx")), 1)
 
 
 # -- accuracy check --------------------------------------------------------------------------

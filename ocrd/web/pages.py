@@ -10,7 +10,6 @@ from aiohttp import web
 from ocrd import __version__
 from ocrd.config import LANGS
 from ocrd.documents.sniff import SUPPORTED_FORMATS
-from ocrd.engine.models import BUILTIN_PACK_NAME
 from ocrd.web.context import WebContext, context_of
 from ocrd.web.replies import ok
 
@@ -47,8 +46,24 @@ async def openapi(request: web.Request) -> web.StreamResponse:
 
 
 def models_name(context: WebContext) -> str:
-    model_dir = context.supervisor.config.engine.model_dir
-    return Path(model_dir).name if model_dir else BUILTIN_PACK_NAME
+    running = _running_engine(context)
+    if running.get("models"):
+        return running["models"]
+    engine = context.supervisor.config.engine
+    return Path(engine.model_dir).name if engine.model_dir else engine.pack
+
+
+def _running_engine(context: WebContext) -> dict[str, str]:
+    pool = context.supervisor.pool
+    return dict(pool.engine) if pool is not None else {}
+
+
+def precision_info(context: WebContext) -> dict[str, str]:
+    """Which precision the workers run and why; the configured value until a worker has started."""
+    running = _running_engine(context)
+    if running.get("precision"):
+        return {"precision": running["precision"], "precision_reason": running.get("precision_reason", "")}
+    return {"precision": context.supervisor.config.engine.precision, "precision_reason": "no worker has started yet"}
 
 
 def service_info(context: WebContext) -> dict[str, Any]:
@@ -56,6 +71,7 @@ def service_info(context: WebContext) -> dict[str, Any]:
     return {
         "version": __version__,
         "models": models_name(context),
+        **precision_info(context),
         "langs": list(LANGS),
         "default_lang": context.supervisor.config.engine.lang,
         "formats": list(SUPPORTED_FORMATS),

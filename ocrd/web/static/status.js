@@ -59,6 +59,7 @@ function render() {
     `${s.last_hour.done} ${t("status.done")} · ${s.last_hour.failed} ${t("status.failed")} · ${s.uploads.waiting} ${t("status.uploadsWaiting")}`;
   $("version").textContent = s.version;
   $("models").textContent = s.models;
+  $("precision").textContent = s.precision_reason ? `${s.precision}: ${s.precision_reason}` : s.precision;
   $("node").textContent = `${s.node} (pid ${s.pid})`;
   $("uptime").textContent = formatDuration(s.uptime_seconds);
 
