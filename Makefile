@@ -26,6 +26,12 @@ eval:
 	$(VENV)/bin/ocrd eval $(EVAL_DIR)/dev --check
 	$(VENV)/bin/ocrd eval $(EVAL_DIR)/dev_pdf --check
 
+# Every named model pack at fp32 and int8 on both sets: the table in docs/models.md (between its
+# marker comments) and every reading in bench/results/packs.json. About 7 minutes on 2 cores.
+.PHONY: eval-packs
+eval-packs:
+	$(PY) -m bench.packs --eval-dir $(EVAL_DIR) --doc docs/models.md --json bench/results/packs.json
+
 # The wheel and sdist of this checkout: dist/ocrd_daemon-<version>-py3-none-any.whl (docs/install.md).
 # The wheel is built from the sdist, so a file the sdist misses cannot slip into the wheel
 # from a stale build/ folder. Earlier ocrd_daemon files in DIST are replaced; nothing else is touched.

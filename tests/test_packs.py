@@ -128,7 +128,7 @@ def int8_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("int8-every-pack")
     for name in packs.PACKS:
         pack = builtin_pack(name)
-        derive(pack.rec, derived.int8_derivation(pack.dictionary, check_lines=48), root=root)
+        derive(pack.rec, derived.pack_int8_derivation(pack, check_lines=48), root=root)
     return root
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -10,8 +11,9 @@ import typer
 
 from ocrd import evaluation
 from ocrd.commands.common import fail, parse_steps
-from ocrd.config import PREPROCESS_STEPS, EngineSettings
-from ocrd.errors import OcrdError
+from ocrd.config import PRECISIONS, PREPROCESS_STEPS, EngineSettings
+from ocrd.engine.packs import DEFAULT_PACK, pack_names
+from ocrd.errors import OcrdError, UsageError
 
 
 def eval_command(
@@ -23,24 +25,66 @@ def eval_command(
         str | None,
         typer.Option(metavar="STEP,...", help=f"Preprocessing steps, comma-separated: {', '.join(PREPROCESS_STEPS)}."),
     ] = None,
+    models: Annotated[
+        str,
+        typer.Option(
+            metavar="NAME|DIR",
+            help=f"Model pack to measure: a named pack ({', '.join(pack_names())}) or a model folder.",
+        ),
+    ] = DEFAULT_PACK,
+    precision: Annotated[
+        str,
+        typer.Option(
+            metavar="|".join(PRECISIONS),
+            help="Model precision: auto (INT8 where the CPU has int8 dot-product instructions), fp32 or int8.",
+        ),
+    ] = "auto",
     check: Annotated[bool, typer.Option(help="Exit 1 when the set has accuracy bars and one is missed.")] = False,
     report: Annotated[
         Path | None, typer.Option(metavar="FILE", help="Also write the JSON report to this file.")
     ] = None,
 ) -> None:
     """Measure accuracy on a labelled set (CER, exact lines, bag-of-characters recall/precision)."""
+    from ocrd.engine.pipeline import OcrPipeline  # loads onnxruntime: only when there is work
+
     try:
-        settings = EngineSettings(threads=threads, preprocess=parse_steps(preprocess))
-        recogniser = _cached(evaluation.engine_recogniser(settings))
+        settings = _settings(models, precision, threads, preprocess)
+        pipeline = OcrPipeline(settings)
+        recogniser = _cached(lambda path: pipeline.run_path(path, source=path.name).to_text())
         outcome = evaluation.eval_command(set_dir, as_json=as_json, worst=worst, recognise=recogniser)
         if report is not None:
             json_outcome = evaluation.eval_command(set_dir, as_json=True, worst=worst, recognise=recogniser)
-            report.write_text(json_outcome.output, encoding="utf-8")
+            report.write_text(_with_engine(json_outcome.output, pipeline.engine_info), encoding="utf-8")
     except OcrdError as error:
         raise fail(error) from None
-    typer.echo(outcome.output)
+    if as_json:
+        typer.echo(_with_engine(outcome.output, pipeline.engine_info))
+    else:
+        # First, so a saved report always says which models produced its figures.
+        typer.echo(
+            f"models: {pipeline.pack.name}, precision {pipeline.pack.precision} ({pipeline.pack.precision_reason})"
+        )
+        typer.echo(outcome.output)
     if check and outcome.bar_failures:
         raise typer.Exit(1)
+
+
+def _settings(models: str, precision: str, threads: int, preprocess: str | None) -> EngineSettings:
+    """A named pack by its name, anything else as a model folder (which must exist)."""
+    if precision not in PRECISIONS:
+        raise UsageError(f"--precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+    steps = parse_steps(preprocess)
+    if models in pack_names():
+        return EngineSettings(pack=models, precision=precision, threads=threads, preprocess=steps)
+    if not Path(models).is_dir():
+        raise UsageError(f"--models {models!r} is neither a named pack ({', '.join(pack_names())}) nor a model folder")
+    return EngineSettings(model_dir=models, precision=precision, threads=threads, preprocess=steps)
+
+
+def _with_engine(report_json: str, engine: dict[str, str]) -> str:
+    """The JSON report with the engine that read the set (models, precision) added."""
+    data = {"engine": engine, **json.loads(report_json)}
+    return json.dumps(data, ensure_ascii=False, indent=2)
 
 
 def _cached(recognise: Callable[[Path], str]) -> Callable[[Path], str]:

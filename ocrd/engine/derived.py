@@ -213,21 +213,41 @@ def fp32_derivation() -> Derivation:
     return Derivation(FP32_RECIPE, "model.fp32.onnx", _fp32_builder)
 
 
-def int8_derivation(dictionary: Path, *, check_lines: int = 160) -> Derivation:
-    """INT8 recognizer: built from the exact FP32 rewrite, with the accuracy check recorded."""
-    from ocrd.engine.quantize import INT8_RECIPE, check_accuracy, optimize_fp32, quantize_int8
+def int8_derivation(
+    dictionary: Path, *, min_channels: int = 240, matmul: bool = False, check_lines: int = 160
+) -> Derivation:
+    """INT8 recognizer: built from the exact FP32 rewrite, with the accuracy check recorded.
+
+    ``min_channels`` and ``matmul`` say which layers are quantized (``quantize.Int8Recipe``); the
+    named packs carry the values measured for their recognizer (``ocrd.engine.packs``).
+    """
+    from ocrd.engine.quantize import Int8Recipe, check_accuracy, optimize_fp32, quantize_int8
+
+    recipe = Int8Recipe(min_channels=min_channels, quantize_matmul=matmul)
 
     def build(source: Path, target: Path) -> dict[str, Any]:
         fp32 = target.with_name("reference.fp32.onnx")
         optimize_fp32(source, fp32)
-        quantized = quantize_int8(fp32, target, dictionary)
-        details: dict[str, Any] = {"quantized_nodes": quantized, "dictionary": str(dictionary)}
+        quantized = quantize_int8(fp32, target, dictionary, recipe)
+        details: dict[str, Any] = {
+            "quantized_nodes": quantized,
+            "dictionary": str(dictionary),
+            "min_channels": min_channels,
+            "matmul": matmul,
+        }
         if check_lines:
             details["accuracy_check"] = check_accuracy(fp32, target, dictionary, lines=check_lines).to_dict()
         fp32.unlink()
         return details
 
-    return Derivation(INT8_RECIPE, "rec.int8.onnx", build)
+    return Derivation(recipe.name, "rec.int8.onnx", build)
+
+
+def pack_int8_derivation(pack: ModelPack, *, check_lines: int = 160) -> Derivation:
+    """The INT8 recipe measured for this pack's recognizer (the default layers for a model folder)."""
+    return int8_derivation(
+        pack.dictionary, min_channels=pack.int8_min_channels, matmul=pack.int8_matmul, check_lines=check_lines
+    )
 
 
 def load_engine_pack(models: str | Path | None, precision: str | None, *, verify: bool = True) -> ModelPack:
@@ -270,13 +290,11 @@ def _auto_int8(pack: ModelPack, *, verified: bool) -> ModelPack | str:
 
 def planned_precision(pack: ModelPack, requested: str, *, root: Path | None = None) -> tuple[str, str]:
     """The precision ``requested`` runs on this CPU and why, without building anything."""
-    from ocrd.engine.quantize import INT8_RECIPE
-
     choice = cpu_precision.choose(requested)
     if requested != "auto" or choice.precision != "int8":
         return choice.precision, choice.reason
     digest = pack.files["rec"].expected_sha256 or sha256_of(pack.rec)
-    manifest = read_manifest(models_dir(root) / f"{digest}-{INT8_RECIPE}")
+    manifest = read_manifest(models_dir(root) / f"{digest}-{pack_int8_derivation(pack).recipe}")
     if manifest is None:
         return "int8", (
             f"{choice.reason}; the INT8 recognizer is built and checked when the engine first starts "
@@ -316,7 +334,7 @@ def _derived_pack(pack: ModelPack, precision: str, *, verified: bool, root: Path
     files = dict(pack.files)
     fp32 = fp32_derivation()
     files["det"] = derived("det", fp32)
-    files["rec"] = derived("rec", fp32 if precision == "fp32" else int8_derivation(pack.dictionary))
+    files["rec"] = derived("rec", fp32 if precision == "fp32" else pack_int8_derivation(pack))
     name = pack.name if precision == "fp32" else f"{pack.name}-{precision}"
     return ModelPack(name, files)
 

@@ -54,6 +54,9 @@ class ModelPack:
     origin: str | None = None
     precision: str | None = None  # set once the engine's files are chosen (see derived.load_engine_pack)
     precision_reason: str = ""
+    # Which recognizer layers INT8 quantizes (ocrd.engine.quantize.Int8Recipe), measured per pack.
+    int8_min_channels: int = 240
+    int8_matmul: bool = False
 
     @property
     def det(self) -> Path:
@@ -104,7 +107,14 @@ def builtin_pack(name: str = DEFAULT_PACK) -> ModelPack:
     files = {role: _locate(role, candidates, name) for role, candidates in spec.files.items()}
     if spec.dictionary_in_model:
         files["dict"] = ModelFile("dict", files["rec"].path, files["rec"].expected_sha256, files["rec"].distribution)
-    return ModelPack(name, files, licence=spec.licence, origin=spec.origin)
+    return ModelPack(
+        name,
+        files,
+        licence=spec.licence,
+        origin=spec.origin,
+        int8_min_channels=spec.int8_min_channels,
+        int8_matmul=spec.int8_matmul,
+    )
 
 
 def _read_checksum_list(folder: Path) -> dict[str, str]:
@@ -126,7 +136,9 @@ def _read_checksum_list(folder: Path) -> dict[str, str]:
 def folder_pack(folder: str | Path) -> ModelPack:
     root = Path(folder).expanduser()
     if not root.is_dir():
-        raise ModelError(f"model folder {root} does not exist or is not a folder")
+        raise ModelError(
+            f"model folder {root} does not exist or is not a folder (the named packs are: {', '.join(PACKS)})"
+        )
     sums = _read_checksum_list(root)
     files = {}
     for role, name in FOLDER_FILES.items():

@@ -65,7 +65,11 @@ class Int8Recipe:
 
     @property
     def name(self) -> str:
-        return INT8_RECIPE
+        """Names the cache folder: the recipe's version, plus which layers when not the default ones."""
+        if (self.min_channels, self.quantize_matmul) == (Int8Recipe.min_channels, Int8Recipe.quantize_matmul):
+            return INT8_RECIPE
+        family, version = INT8_RECIPE.rsplit("-v", 1)
+        return f"{family}{self.min_channels}{'mm' if self.quantize_matmul else ''}-v{version}"
 
 
 @dataclass(frozen=True)
