@@ -239,3 +239,11 @@ def test_client_file_names_are_labels_never_paths(web_daemon: WebDaemon, documen
     assert not Path("/tmp/ocrd-evil.png").exists()
     stored = [path.name for path in (web_daemon.root / "data").rglob("*") if path.is_file()]
     assert set(stored) <= {"upload"}, stored
+
+
+def test_info_names_the_pack_and_the_precision_the_workers_run(web_daemon: WebDaemon) -> None:
+    info = web_daemon.get("/api/info").json()["data"]
+    assert info["models"] == "ppocrv6-small"
+    # The suite pins the CPU flags to none (tests/conftest.py): "auto" is FP32, and says why.
+    assert info["precision"] == "fp32"
+    assert info["precision_reason"].startswith("auto: this CPU has no int8 dot-product instructions")

@@ -210,6 +210,12 @@ def test_status_page_shows_inboxes_workers_and_recent_results(web_daemon: WebDae
         expect(page.locator("#workers")).to_have_text(re.compile(r"^\d+ / 1$"))
         expect(page.locator("#recent tr").first).to_contain_text("upload")
         expect(page.locator("#version")).not_to_have_text("–")
+        # The pack the workers loaded, and the precision they run with its reason (the suite pins
+        # the CPU flags to none, so "auto" is FP32 on every machine).
+        expect(page.locator("#models")).to_have_text("ppocrv6-small")
+        expect(page.locator("#precision")).to_have_text(
+            re.compile(r"^fp32: auto: this CPU has no int8 dot-product instructions")
+        )
         expect(page.get_by_role("link", name="Upload")).to_have_attribute("href", "/upload")
     finally:
         context.close()
