@@ -136,10 +136,16 @@ class Recognizer:
     ) -> None:
         self.session = open_session(model_path, threads)
         # A page's lines are many small inputs, on which onnxruntime's threads scale poorly (1.56x on
-        # 2 cores): with several threads, each thread reads its own lines on a single-threaded session
-        # (dev_pdf at 2 threads: 12 % less time, same text). A lone input keeps all threads.
+        # 2 cores): with several threads, lines are read in parallel "lanes" (dev_pdf at 2 threads:
+        # 12 % less time, same text). A lone input keeps all threads.
+        # The lanes run on this same session (onnxruntime's Run is thread-safe), not on a second,
+        # single-threaded one: a second session held a second copy of the recognizer's weights,
+        # +23 MB with PP-OCRv5 mobile, +27-33 MB with PP-OCRv6 small, and put a 2-thread worker on
+        # v6 small over 400 MB (2-core AMD EPYC Zen 3, dev_pdf pages: ru_maxrss 416-421 MB with two
+        # sessions, 387-395 MB with one). Cost: recognition 3-7 % slower in the same pairs of runs
+        # (the lanes share one intra-op pool), about 2 % of a page.
         self.lanes = lanes_for(threads)
-        self._lane_session = open_session(model_path, 1) if self.lanes > 1 else self.session
+        self._lane_session = self.session
         self._executor: ThreadPoolExecutor | None = None
         model_input = self.session.get_inputs()[0]
         self.input_name = model_input.name
