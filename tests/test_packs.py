@@ -16,7 +16,8 @@ import pytest
 from ocrd.config import EngineSettings
 from ocrd.engine import derived, packs
 from ocrd.engine import precision as cpu_precision
-from ocrd.engine.derived import derive, load_engine_pack, planned_precision, read_manifest
+from ocrd.engine.derived import derive, read_manifest
+from ocrd.engine.engine_pack import load_engine_pack, planned_precision
 from ocrd.engine.models import builtin_pack, folder_pack, load_pack, read_dictionary, sha256_of
 from ocrd.engine.pipeline import OcrPipeline
 from ocrd.engine.recognize import Recognizer

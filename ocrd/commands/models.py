@@ -10,7 +10,8 @@ import typer
 
 from ocrd.commands.common import fail, models_settings
 from ocrd.config import MODEL_PRECISIONS, PRECISIONS, EngineSettings
-from ocrd.engine.derived import models_dir, planned_precision, prepare_models
+from ocrd.engine.derived import models_dir, prepare_models
+from ocrd.engine.engine_pack import planned_precision
 from ocrd.engine.models import ModelPack, builtin_pack, load_pack, sha256_of
 from ocrd.engine.packs import DEFAULT_PACK, PACKS
 from ocrd.errors import ModelError, OcrdError, UsageError

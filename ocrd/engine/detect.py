@@ -9,6 +9,7 @@ the original image's pixels.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -134,3 +135,21 @@ class Detector:
         prob, scale_x, scale_y = self.probability_map(image, max_side)
         height, width = image.shape[:2]
         return boxes_from_probability(prob, self.settings, scale_x, scale_y, width, height)
+
+
+def line_pitch(boxes: list[DetectedBox]) -> float:
+    """Median distance from a line's centre to the next line's below it in the same column, in
+    image pixels (infinite with no such pairs)."""
+    if len(boxes) < 2:
+        return math.inf
+    left = np.array([b.quad[:, 0].min() for b in boxes])
+    right = np.array([b.quad[:, 0].max() for b in boxes])
+    middle = np.array([b.quad[:, 1].mean() for b in boxes])
+    distances = []
+    for i in range(len(boxes)):
+        overlap = np.minimum(right, right[i]) - np.maximum(left, left[i])
+        narrower = np.minimum(right - left, right[i] - left[i])
+        below = (middle > middle[i]) & (overlap > 0.5 * narrower)
+        if below.any():
+            distances.append(float((middle[below] - middle[i]).min()))
+    return float(np.median(distances)) if distances else math.inf

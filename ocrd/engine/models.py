@@ -52,7 +52,7 @@ class ModelPack:
     files: dict[str, ModelFile]
     licence: str | None = None  # None: a user folder, whatever its owner says
     origin: str | None = None
-    precision: str | None = None  # set once the engine's files are chosen (see derived.load_engine_pack)
+    precision: str | None = None  # set once the engine's files are chosen (see engine_pack.load_engine_pack)
     precision_reason: str = ""
     # Which recognizer layers INT8 quantizes (ocrd.engine.quantize.Int8Recipe), measured per pack.
     int8_min_channels: int = 240
@@ -157,7 +157,7 @@ def folder_pack(folder: str | Path) -> ModelPack:
 
 def load_pack(models: str | Path | None, *, verify: bool = True) -> ModelPack:
     """The pack's files as shipped: a named pack, a model folder, or the default pack for None;
-    ``ocrd.engine.derived.load_engine_pack`` gives the files the engine reads at a model precision."""
+    ``ocrd.engine.engine_pack.load_engine_pack`` gives the files the engine reads at a model precision."""
     if models is None:
         pack = builtin_pack()
     elif isinstance(models, str) and models in PACKS:

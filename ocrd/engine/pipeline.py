@@ -8,8 +8,6 @@ loaded models and is reused for every page a process reads.
 
 from __future__ import annotations
 
-import math
-import string
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,10 +19,11 @@ import numpy as np
 
 from ocrd import __version__
 from ocrd.checksums import sha256_of
-from ocrd.config import LANGS, PREPROCESS_STEPS, EngineSettings
+from ocrd.config import PREPROCESS_STEPS, EngineSettings
+from ocrd.engine.charsets import allowed_characters
 from ocrd.engine.crop import crop_quad
-from ocrd.engine.derived import load_engine_pack
-from ocrd.engine.detect import DetectedBox, DetectionSettings, Detector
+from ocrd.engine.detect import DetectedBox, DetectionSettings, Detector, line_pitch
+from ocrd.engine.engine_pack import load_engine_pack
 from ocrd.engine.layout import TextBox, order_lines
 from ocrd.engine.orientation import OrientationClassifier
 from ocrd.engine.preprocess import apply_steps
@@ -53,8 +52,6 @@ MAX_DETECTION_SIDE = 2560
 # lines 9 px apart into their neighbours; the distance between lines is the page's own.
 SMALL_LINE_PITCH = 10
 FINE_LINE_PITCH = 16
-# Characters the English mode may output: printable ASCII plus common typographic marks.
-ENGLISH_CHARACTERS = string.printable.strip() + " ‘’“”–—…•·°±×÷€£¥§©®™"
 
 
 @dataclass
@@ -90,33 +87,6 @@ def pad_for_detection(image: np.ndarray) -> tuple[np.ndarray, int]:
     return padded, pad
 
 
-def line_pitch(boxes: list[DetectedBox]) -> float:
-    """Median distance from a line's centre to the next line's below it in the same column, in
-    image pixels (infinite with no such pairs)."""
-    if len(boxes) < 2:
-        return math.inf
-    left = np.array([b.quad[:, 0].min() for b in boxes])
-    right = np.array([b.quad[:, 0].max() for b in boxes])
-    middle = np.array([b.quad[:, 1].mean() for b in boxes])
-    distances = []
-    for i in range(len(boxes)):
-        overlap = np.minimum(right, right[i]) - np.maximum(left, left[i])
-        narrower = np.minimum(right - left, right[i] - left[i])
-        below = (middle > middle[i]) & (overlap > 0.5 * narrower)
-        if below.any():
-            distances.append(float((middle[below] - middle[i]).min()))
-    return float(np.median(distances)) if distances else math.inf
-
-
-def _allowed_characters(lang: str, allowlist: str | None) -> str | None:
-    if lang not in LANGS:
-        raise UsageError(f"unknown language {lang!r}; choose one of: {', '.join(LANGS)}")
-    allowed = set(ENGLISH_CHARACTERS) if lang == "en" else None
-    if allowlist:
-        allowed = set(allowlist) if allowed is None else allowed & set(allowlist)
-    return None if allowed is None else "".join(sorted(allowed))
-
-
 def _score(reading: Recognized) -> float:
     """Confidently read characters: the measure used to choose between two readings."""
     return reading.confidence * len(reading.text.strip())
@@ -149,7 +119,9 @@ class OcrPipeline:
             if self.pack.cls is not None and self.settings.use_orientation
             else None
         )
-        self.default_mask = self.recognizer.class_mask(_allowed_characters(self.settings.lang, self.settings.allowlist))
+        self.default_mask = self.recognizer.class_mask(
+            allowed_characters(self.settings.lang, self.settings.allowlist, self.recognizer.charset)
+        )
         self.load_seconds = time.perf_counter() - started
 
     @property
@@ -165,7 +137,9 @@ class OcrPipeline:
         if lang is None and allowlist is None:
             return self.default_mask
         return self.recognizer.class_mask(
-            _allowed_characters(lang or self.settings.lang, allowlist or self.settings.allowlist)
+            allowed_characters(
+                lang or self.settings.lang, allowlist or self.settings.allowlist, self.recognizer.charset
+            )
         )
 
     # -- one page ---------------------------------------------------------------------------

@@ -77,13 +77,16 @@ def build_charset(dictionary: list[str], num_classes: int | None, model: Path) -
 def frame_labels(probs: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """Best class and its probability per time step.
 
-    ``mask`` (bool per class) restricts the output to allowed characters by zeroing the
-    others before the argmax, so a field like an invoice number can only contain digits;
-    the blank is always allowed.
+    ``mask`` (bool per class) restricts the output to allowed characters, so a field like an
+    invoice number can only contain digits; the blank is always allowed. Only the frames whose
+    best class is not allowed are searched again among the allowed ones: the same labels as an
+    argmax over masked scores, without copying the (frames x 18,710) scores of every line.
     """
-    if mask is not None:
-        probs = np.where(mask[None, :], probs, 0.0)
     best = probs.argmax(axis=1)
+    if mask is not None:
+        refused = ~mask[best]
+        if refused.any():
+            best[refused] = np.where(mask[None, :], probs[refused], -np.inf).argmax(axis=1)
     return best, probs[np.arange(len(best)), best]
 
 
