@@ -27,7 +27,7 @@ eval:
 	$(VENV)/bin/ocrd eval $(EVAL_DIR)/dev_pdf --check
 
 # Every named model pack at fp32 and int8 on both sets: the table in docs/models.md (between its
-# marker comments) and every reading in bench/results/packs.json. About 7 minutes on 2 cores.
+# marker comments) and every reading in bench/results/packs.json. About 3 minutes on 2 idle cores.
 .PHONY: eval-packs
 eval-packs:
 	$(PY) -m bench.packs --eval-dir $(EVAL_DIR) --doc docs/models.md --json bench/results/packs.json
