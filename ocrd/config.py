@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ocrd.engine.packs import DEFAULT_PACK
 from ocrd.formats import SUPPORTED_SUFFIXES
+from ocrd.packs import DEFAULT_PACK
 
 LANGS = ("zh", "en")
 PREPROCESS_STEPS = ("grayscale", "contrast", "denoise", "binarize", "deskew")
@@ -36,7 +36,7 @@ class Limits:
 class EngineSettings:
     """How the OCR engine reads a document."""
 
-    pack: str = DEFAULT_PACK  # a named model pack (ocrd.engine.packs); `ocrd models` lists them
+    pack: str = DEFAULT_PACK  # a named model pack (ocrd.packs); `ocrd models` lists them
     model_dir: str | None = None  # a model folder instead of the named pack
     lang: str = "zh"
     allowlist: str | None = None  # only these characters may be recognised (e.g. "0123456789")

@@ -37,8 +37,8 @@ from ocrd.config import (
     Limits,
     WebSettings,
 )
-from ocrd.engine.packs import pack_names
 from ocrd.errors import ConfigError, UsageError
+from ocrd.packs import pack_names
 
 ENV_PREFIX = "OCRD_"
 CONFIG_ENV = "OCRD_CONFIG"

@@ -13,8 +13,9 @@ from pathlib import Path
 import onnx
 import pytest
 
+from ocrd import packs
 from ocrd.config import EngineSettings
-from ocrd.engine import derived, packs
+from ocrd.engine import derived
 from ocrd.engine import precision as cpu_precision
 from ocrd.engine.derived import derive, read_manifest
 from ocrd.engine.engine_pack import load_engine_pack, planned_precision

@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 
 from ocrd.config import PREPROCESS_STEPS
-from ocrd.engine.packs import PACKS
 from ocrd.errors import OcrdError, UsageError
+from ocrd.packs import PACKS
 
 
 def fail(error: OcrdError) -> typer.Exit:

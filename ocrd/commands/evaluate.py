@@ -12,8 +12,8 @@ import typer
 from ocrd import evaluation
 from ocrd.commands.common import fail, parse_steps
 from ocrd.config import PRECISIONS, PREPROCESS_STEPS, EngineSettings
-from ocrd.engine.packs import DEFAULT_PACK, pack_names
 from ocrd.errors import OcrdError, UsageError
+from ocrd.packs import DEFAULT_PACK, pack_names
 
 
 def eval_command(

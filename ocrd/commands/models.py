@@ -13,8 +13,8 @@ from ocrd.config import MODEL_PRECISIONS, PRECISIONS, EngineSettings
 from ocrd.engine.derived import models_dir, prepare_models
 from ocrd.engine.engine_pack import planned_precision
 from ocrd.engine.models import ModelPack, builtin_pack, load_pack, sha256_of
-from ocrd.engine.packs import DEFAULT_PACK, PACKS
 from ocrd.errors import ModelError, OcrdError, UsageError
+from ocrd.packs import DEFAULT_PACK, PACKS
 
 
 def models_command(

@@ -13,10 +13,10 @@ import typer
 from ocrd.commands.common import fail, models_settings, parse_steps
 from ocrd.config import LANGS, PRECISIONS, PREPROCESS_STEPS, EngineSettings, Limits
 from ocrd.documents.sniff import HEAD_BYTES, is_supported, unsupported_reason
-from ocrd.engine.packs import DEFAULT_PACK
 from ocrd.errors import InputError, InternalError, OcrdError, UsageError
 from ocrd.formats import SUPPORTED_FOR_HUMANS
 from ocrd.names import result_name
+from ocrd.packs import DEFAULT_PACK
 
 OCR_HELP = f"""Recognise the text in FILE... and print it, or write result files with --out.
 

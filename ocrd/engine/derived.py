@@ -218,7 +218,7 @@ def int8_derivation(
     """INT8 recognizer: built from the exact FP32 rewrite, with the accuracy check recorded.
 
     ``min_channels`` and ``matmul`` say which layers are quantized (``quantize.Int8Recipe``); the
-    named packs carry the values measured for their recognizer (``ocrd.engine.packs``).
+    named packs carry the values measured for their recognizer (``ocrd.packs``).
     """
     from ocrd.engine.quantize import Int8Recipe, check_accuracy, optimize_fp32, quantize_int8
 

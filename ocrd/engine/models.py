@@ -3,7 +3,7 @@
 A model pack is a folder with ``det.onnx`` (text detection), ``rec.onnx`` (CTC text
 recognition), ``dict.txt`` (one character per line, in the recognizer's class order)
 and optionally ``cls.onnx`` (text-line orientation, 0 / 180 degrees), or one of the named packs
-of ``ocrd.engine.packs``, whose files are inside installed Python packages: we locate them with
+of ``ocrd.packs``, whose files are inside installed Python packages: we locate them with
 importlib.resources and check their sha256, we never download anything.
 """
 
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ocrd.checksums import sha256_of
-from ocrd.engine.packs import DEFAULT_PACK, PACKS, PackagedFile, PackSpec
 from ocrd.errors import ModelError
+from ocrd.packs import DEFAULT_PACK, PACKS, PackagedFile, PackSpec
 
 __all__ = [
     "ModelFile",
