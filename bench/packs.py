@@ -25,8 +25,8 @@ from typing import Any
 
 from bench.machine import describe
 from ocrd.config import MODEL_PRECISIONS, EngineSettings, cpu_count
-from ocrd.engine.packs import pack_names
 from ocrd.engine.precision import int8_instructions
+from ocrd.packs import pack_names
 
 REPO = Path(__file__).resolve().parent.parent
 SETS = ("dev_pdf", "dev")
