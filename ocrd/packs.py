@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["DEFAULT_PACK", "FAST_PACK", "PACKS", "PackSpec", "PackagedFile", "pack_names"]
+__all__ = ["DEFAULT_PACK", "PACKS", "PackSpec", "PackagedFile", "pack_names"]
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,6 @@ PACKS: dict[str, PackSpec] = {
 }
 
 DEFAULT_PACK = "ppocrv6-small"
-FAST_PACK = "ppocrv5-mobile"  # fewer operations per line: the pack of the fast mode
 
 
 def pack_names() -> tuple[str, ...]:
