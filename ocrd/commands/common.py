@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
-from ocrd.config import PREPROCESS_STEPS
+from ocrd.config import PRECISIONS, PREPROCESS_STEPS
 from ocrd.errors import OcrdError, UsageError
-from ocrd.packs import PACKS
+from ocrd.packs import DEFAULT_PACK, PACKS
+
+# The --models and --precision options of every command that reads with the engine.
+ModelsOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="NAME|DIR",
+        help=f"A named model pack ({', '.join(PACKS)}; default {DEFAULT_PACK}) or a model folder "
+        "(det.onnx, rec.onnx, dict.txt, optionally cls.onnx).",
+    ),
+]
+PrecisionOption = Annotated[
+    str,
+    typer.Option(
+        metavar="|".join(PRECISIONS),
+        help="Model precision: auto runs INT8 where the CPU has int8 dot-product instructions, FP32 elsewhere.",
+    ),
+]
 
 
 def fail(error: OcrdError) -> typer.Exit:
@@ -28,8 +48,17 @@ def parse_steps(value: str | None) -> tuple[str, ...]:
     return steps
 
 
-def models_settings(value: str | None) -> dict[str, str]:
-    """``--models``: a named pack (``ocrd models`` lists them) or a model folder, as engine settings."""
+def models_settings(value: str | None, *, precision: str | None = None) -> dict[str, str]:
+    """``--models`` (a named pack or an existing model folder) and ``--precision`` as engine settings."""
+    settings: dict[str, str] = {}
+    if precision is not None:
+        if precision not in PRECISIONS:
+            raise UsageError(f"--precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+        settings["precision"] = precision
     if not value:
-        return {}
-    return {"pack": value} if value in PACKS else {"model_dir": value}
+        return settings
+    if value in PACKS:
+        return {**settings, "pack": value}
+    if not Path(value).is_dir():
+        raise UsageError(f"--models {value!r} is neither a named pack ({', '.join(PACKS)}) nor a model folder")
+    return {**settings, "model_dir": value}

@@ -10,10 +10,9 @@ from typing import Annotated
 import typer
 
 from ocrd import evaluation
-from ocrd.commands.common import fail, parse_steps
-from ocrd.config import PRECISIONS, PREPROCESS_STEPS, EngineSettings
-from ocrd.errors import OcrdError, UsageError
-from ocrd.packs import DEFAULT_PACK, pack_names
+from ocrd.commands.common import ModelsOption, PrecisionOption, fail, models_settings, parse_steps
+from ocrd.config import PREPROCESS_STEPS, EngineSettings
+from ocrd.errors import OcrdError
 
 
 def eval_command(
@@ -25,20 +24,8 @@ def eval_command(
         str | None,
         typer.Option(metavar="STEP,...", help=f"Preprocessing steps, comma-separated: {', '.join(PREPROCESS_STEPS)}."),
     ] = None,
-    models: Annotated[
-        str,
-        typer.Option(
-            metavar="NAME|DIR",
-            help=f"Model pack to measure: a named pack ({', '.join(pack_names())}) or a model folder.",
-        ),
-    ] = DEFAULT_PACK,
-    precision: Annotated[
-        str,
-        typer.Option(
-            metavar="|".join(PRECISIONS),
-            help="Model precision: auto (INT8 where the CPU has int8 dot-product instructions), fp32 or int8.",
-        ),
-    ] = "auto",
+    models: ModelsOption = None,
+    precision: PrecisionOption = "auto",
     check: Annotated[bool, typer.Option(help="Exit 1 when the set has accuracy bars and one is missed.")] = False,
     report: Annotated[
         Path | None, typer.Option(metavar="FILE", help="Also write the JSON report to this file.")
@@ -69,16 +56,9 @@ def eval_command(
         raise typer.Exit(1)
 
 
-def _settings(models: str, precision: str, threads: int, preprocess: str | None) -> EngineSettings:
-    """A named pack by its name, anything else as a model folder (which must exist)."""
-    if precision not in PRECISIONS:
-        raise UsageError(f"--precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+def _settings(models: str | None, precision: str, threads: int, preprocess: str | None) -> EngineSettings:
     steps = parse_steps(preprocess)
-    if models in pack_names():
-        return EngineSettings(pack=models, precision=precision, threads=threads, preprocess=steps)
-    if not Path(models).is_dir():
-        raise UsageError(f"--models {models!r} is neither a named pack ({', '.join(pack_names())}) nor a model folder")
-    return EngineSettings(model_dir=models, precision=precision, threads=threads, preprocess=steps)
+    return EngineSettings(**models_settings(models, precision=precision), threads=threads, preprocess=steps)
 
 
 def _with_engine(report_json: str, engine: dict[str, str]) -> str:

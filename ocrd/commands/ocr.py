@@ -10,13 +10,12 @@ from typing import Annotated
 
 import typer
 
-from ocrd.commands.common import fail, models_settings, parse_steps
-from ocrd.config import LANGS, PRECISIONS, PREPROCESS_STEPS, EngineSettings, Limits
+from ocrd.commands.common import ModelsOption, PrecisionOption, fail, models_settings, parse_steps
+from ocrd.config import LANGS, PREPROCESS_STEPS, EngineSettings, Limits
 from ocrd.documents.sniff import HEAD_BYTES, is_supported, unsupported_reason
 from ocrd.errors import InputError, InternalError, OcrdError, UsageError
 from ocrd.formats import SUPPORTED_FOR_HUMANS
 from ocrd.names import result_name
-from ocrd.packs import DEFAULT_PACK
 
 OCR_HELP = f"""Recognise the text in FILE... and print it, or write result files with --out.
 
@@ -140,21 +139,8 @@ def ocr_command(
         str | None,
         typer.Option(metavar="STEP,...", help=f"Preprocessing steps, comma-separated: {', '.join(PREPROCESS_STEPS)}."),
     ] = None,
-    models: Annotated[
-        str | None,
-        typer.Option(
-            metavar="NAME|DIR",
-            help=f"A named model pack (ocrd models lists them; default {DEFAULT_PACK}) or a model folder "
-            "(det.onnx, rec.onnx, dict.txt, optionally cls.onnx).",
-        ),
-    ] = None,
-    precision: Annotated[
-        str,
-        typer.Option(
-            metavar="|".join(PRECISIONS),
-            help="Model precision: auto runs INT8 where the CPU has int8 dot-product instructions, FP32 elsewhere.",
-        ),
-    ] = "auto",
+    models: ModelsOption = None,
+    precision: PrecisionOption = "auto",
     max_pages: Annotated[int, typer.Option(metavar="N", help="Refuse documents with more pages.")] = Limits.max_pages,
 ) -> None:
     from ocrd.engine.pipeline import OcrPipeline  # loads onnxruntime: only when there is work
@@ -162,11 +148,8 @@ def ocr_command(
     try:
         if lang not in LANGS:
             raise UsageError(f"--lang must be one of {', '.join(LANGS)}, not {lang!r}")
-        if precision not in PRECISIONS:
-            raise UsageError(f"--precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
         settings = EngineSettings(
-            **models_settings(models),
-            precision=precision,
+            **models_settings(models, precision=precision),
             lang=lang,
             allowlist=allow,
             threads=threads,

@@ -33,7 +33,7 @@ def load_engine_pack(models: str | Path | None, precision: str | None, *, verify
         raise UsageError(f"unknown model precision {precision!r}; choose one of: {', '.join(PRECISIONS)}")
     choice = cpu_precision.choose(precision)
     if precision == "auto" and choice.precision == "int8":
-        reason = _auto_int8(pack, verified=verify)
+        reason = _auto_int8(pack, choice, verified=verify)
         if isinstance(reason, ModelPack):
             return reason
         return replace(derive_pack(pack, "fp32", verified=verify), precision="fp32", precision_reason=reason)
@@ -41,9 +41,8 @@ def load_engine_pack(models: str | Path | None, precision: str | None, *, verify
     return replace(derived, precision=choice.precision, precision_reason=choice.reason)
 
 
-def _auto_int8(pack: ModelPack, *, verified: bool) -> ModelPack | str:
+def _auto_int8(pack: ModelPack, choice: cpu_precision.PrecisionChoice, *, verified: bool) -> ModelPack | str:
     """The INT8 pack if it builds and passed its accuracy check; otherwise why FP32 runs instead."""
-    choice = cpu_precision.choose("auto")
     try:
         int8 = build_derived_pack(pack, "int8", verified=verified, root=None)
     except ModelError as exc:
