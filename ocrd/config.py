@@ -32,6 +32,33 @@ class Limits:
     max_pixels: int = 400_000_000
 
 
+# What a user rule may do to the text it matched before it is checked (ocrd.fields.rules).
+RULE_NORMALISERS = ("none", "digits", "upper", "amount", "date", "compact")
+# Named checks a user rule may ask for; a rule may also give a regular expression the value must match.
+RULE_CHECKS = ("none", "uscc", "date", "amount")
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """A field the user adds in the configuration: where it is in the text and how it is checked."""
+
+    name: str  # the field's name in results (snake_case)
+    pattern: str  # a regular expression with a group named "value" (searched in the document's text)
+    kinds: tuple[str, ...] = ()  # document kinds it applies to; () = every kind
+    normalise: str = "none"  # one of RULE_NORMALISERS
+    check: str = "none"  # one of RULE_CHECKS
+    check_pattern: str | None = None  # the normalised value must match this regular expression in full
+
+
+@dataclass(frozen=True)
+class FieldsSettings:
+    """The fields stage (ocrd.fields): which kind to extract, and the users' own rules."""
+
+    mode: str = "auto"  # one of FIELD_MODES: auto classifies, off skips the stage, a kind forces it
+    rules: tuple[FieldRule, ...] = ()
+    qr: bool = True  # decode invoice QR codes on OCR pages as a second source
+
+
 @dataclass(frozen=True)
 class EngineSettings:
     """How the OCR engine reads a document."""
@@ -47,6 +74,7 @@ class EngineSettings:
     use_orientation: bool = True  # fix upside-down lines with the orientation model
     precision: str = "auto"  # one of PRECISIONS; derived models are cached (see ocrd.engine.derived)
     limits: Limits = field(default_factory=Limits)
+    fields: FieldsSettings = field(default_factory=FieldsSettings)
 
 
 # --- daemon settings -------------------------------------------------------------------------------
@@ -81,6 +109,9 @@ class InboxSettings:
     settle: float = 2.0  # a file is taken once size and mtime stayed unchanged this long
     dedupe: bool = False  # the same bytes dropped again reuse the earlier result
     unsupported: str = "fail"  # one of ON_UNSUPPORTED
+    fields: str | None = None  # one of FIELD_MODES; None: [fields] mode
+    rules: tuple[FieldRule, ...] = ()  # added to the [fields] rules for this inbox
+    ledger: bool = False  # append one row per document to outbox/ledger.csv and ledger.jsonl
 
 
 @dataclass(frozen=True)
