@@ -15,6 +15,7 @@ import numpy as np
 import pymupdf
 import pytest
 
+from ocrd.fields import model
 from tests import invoice_render as ir
 from tests.paths import EVAL_ROOT
 
@@ -102,6 +103,13 @@ def test_uscc_check_catches_every_single_character_change() -> None:
 
 
 # --- the specification -----------------------------------------------------------------------------
+
+
+def test_field_names_are_the_models() -> None:
+    """The renderer spells its fields itself (it is an oracle), so it must not drift from the stage's shape."""
+    assert ir.HEADER_FIELDS == model.HEADER_FIELDS
+    assert ir.LINE_ITEM_KEYS == model.LINE_ITEM_KEYS
+    assert set(ir.KINDS) <= set(model.VAT_KINDS)
 
 
 def test_same_seed_same_invoice_and_seeds_differ() -> None:
