@@ -12,9 +12,12 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from ocrd.fields.model import Fields
 from ocrd.names import name_bytes, readable
 
-SCHEMA_VERSION = 1
+# 2 added pages[].codes and fields; a version-1 document reads as one with neither.
+SCHEMA_VERSION = 2
+READABLE_SCHEMAS = (1, 2)
 
 Quad = list[list[float]]  # four [x, y] corners, clockwise from top-left, in page pixels
 
@@ -38,12 +41,33 @@ class Line:
 
 
 @dataclass
+class Code:
+    """A machine-readable code found on the page (an invoice's QR code)."""
+
+    text: str
+    box: Quad
+    symbology: str = "qr"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "symbology": self.symbology,
+            "text": self.text,
+            "box": [[round(float(x), 1), round(float(y), 1)] for x, y in self.box],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Code:
+        return cls(text=data["text"], box=data["box"], symbology=data.get("symbology", "qr"))
+
+
+@dataclass
 class Page:
     index: int
     width: int
     height: int
     source: str = "ocr"  # "ocr" or "text-layer"
     lines: list[Line] = field(default_factory=list)
+    codes: list[Code] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -56,6 +80,7 @@ class Page:
             "height": self.height,
             "source": self.source,
             "lines": [line.to_dict() for line in self.lines],
+            "codes": [code.to_dict() for code in self.codes],
         }
 
     @classmethod
@@ -66,6 +91,7 @@ class Page:
             height=int(data["height"]),
             source=data.get("source", "ocr"),
             lines=[Line.from_dict(item) for item in data.get("lines", [])],
+            codes=[Code.from_dict(item) for item in data.get("codes", [])],
         )
 
 
@@ -76,6 +102,7 @@ class Document:
     sha256: str | None = None
     engine: dict[str, str] = field(default_factory=dict)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    fields: Fields | None = None  # None when the fields stage was off
 
     @property
     def lines(self) -> list[Line]:
@@ -90,6 +117,7 @@ class Document:
             "sha256": self.sha256,
             "engine": dict(self.engine),
             "pages": [page.to_dict() for page in self.pages],
+            "fields": None if self.fields is None else self.fields.to_dict(),
             "timings_ms": {key: round(value, 1) for key, value in self.timings_ms.items()},
         }
 
@@ -102,7 +130,7 @@ class Document:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Document:
-        if data.get("schema") != SCHEMA_VERSION:
+        if data.get("schema") not in READABLE_SCHEMAS:
             raise ValueError(f"unsupported result schema {data.get('schema')!r}")
         exact = data.get("source_bytes")
         return cls(
@@ -111,4 +139,5 @@ class Document:
             sha256=data.get("sha256"),
             engine=dict(data.get("engine", {})),
             timings_ms=dict(data.get("timings_ms", {})),
+            fields=Fields.from_dict(data["fields"]) if data.get("fields") else None,
         )

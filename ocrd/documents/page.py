@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +24,9 @@ class PageImage:
     height: int
     image: np.ndarray | None  # BGR uint8, HxWx3, C-contiguous; None when text_lines is used
     text_lines: list[Line] | None = None  # from a PDF text layer, reading order, confidence 1.0
+    # For a text-layer page: renders it (BGR, same size) while its document is open, for
+    # callers that need its pixels anyway (the QR code of an invoice PDF).
+    render: Callable[[], np.ndarray] | None = None
 
     @property
     def from_text_layer(self) -> bool:

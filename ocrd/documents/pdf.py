@@ -114,16 +114,27 @@ def _load_page(
             lines, decision = read_text_layer(page, zoom, width, height)
             log.debug("%s page %d: %s", name, index + 1, decision.reason)
             if decision.use:
-                return PageImage(index=index, width=width, height=height, image=None, text_lines=lines)
-        pixmap = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), colorspace=pymupdf.csRGB, alpha=False)
-        pixels = _pixmap_to_bgr(pixmap)
+                return PageImage(
+                    index=index,
+                    width=width,
+                    height=height,
+                    image=None,
+                    text_lines=lines,
+                    render=lambda: _render(page, zoom),
+                )
+        pixels = _render(page, zoom)
     except (MemoryError, OcrdError):
         raise
     except Exception as err:  # a damaged content stream, font or image inside the page
         raise CorruptFileError(
             f"page {index + 1} of the PDF cannot be read: {err}; the file is damaged", path=name
         ) from err
-    return PageImage(index=index, width=pixmap.width, height=pixmap.height, image=pixels)
+    return PageImage(index=index, width=pixels.shape[1], height=pixels.shape[0], image=pixels)
+
+
+def _render(page: pymupdf.Page, zoom: float) -> np.ndarray:
+    pixmap = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), colorspace=pymupdf.csRGB, alpha=False)
+    return _pixmap_to_bgr(pixmap)
 
 
 def _pixmap_to_bgr(pixmap: pymupdf.Pixmap) -> np.ndarray:

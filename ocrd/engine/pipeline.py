@@ -8,6 +8,7 @@ loaded models and is reused for every page a process reads.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from ocrd import __version__
 from ocrd.checksums import sha256_of
 from ocrd.config import PREPROCESS_STEPS, EngineSettings
 from ocrd.engine.charsets import allowed_characters
+from ocrd.engine.codes import read_codes
 from ocrd.engine.crop import crop_quad
 from ocrd.engine.detect import DetectedBox, DetectionSettings, Detector, line_pitch
 from ocrd.engine.engine_pack import load_engine_pack
@@ -29,10 +31,13 @@ from ocrd.engine.orientation import OrientationClassifier
 from ocrd.engine.preprocess import apply_steps
 from ocrd.engine.recognize import Recognized, Recognizer
 from ocrd.errors import UsageError
-from ocrd.result import Document, Line, Page
+from ocrd.fields.extract import extract_fields
+from ocrd.result import Code, Document, Line, Page
 
 if TYPE_CHECKING:
     from ocrd.documents import PageImage
+
+log = logging.getLogger(__name__)
 
 # Lines the recognizer is less sure of than this are noise (texture, stamps, photos).
 MIN_LINE_CONFIDENCE = 0.5
@@ -52,6 +57,8 @@ MAX_DETECTION_SIDE = 2560
 # lines 9 px apart into their neighbours; the distance between lines is the page's own.
 SMALL_LINE_PITCH = 10
 FINE_LINE_PITCH = 16
+# Text-layer pages rendered to look for QR codes, per document (see OcrPipeline._page_codes).
+MAX_TEXT_PAGES_RENDERED_FOR_CODES = 2
 
 
 @dataclass
@@ -274,9 +281,30 @@ class OcrPipeline:
 
     # -- documents --------------------------------------------------------------------------
 
+    def _page_codes(self, page_image: PageImage, rendered_for_codes: int) -> list[Code]:
+        """QR codes on the page, when the fields stage wants them.
+
+        OCR'd pages have their pixels already. A text-layer page is rendered only for this, so
+        only the first few are: an invoice's code is on its first page, and a 500-page text
+        PDF must not cost 500 renders.
+        """
+        image = page_image.image
+        if image is None:
+            if page_image.render is None or rendered_for_codes >= MAX_TEXT_PAGES_RENDERED_FOR_CODES:
+                return []
+            try:
+                image = page_image.render()
+            except Exception:  # the text layer was good; a page that fails to render loses only its code
+                log.debug("page %d could not be rendered to look for codes", page_image.index + 1, exc_info=True)
+                return []
+        return [Code(code.text, code.box, code.symbology) for code in read_codes(image)]
+
     def run_pages(self, pages: Iterable[PageImage], *, source: str = "", sha256: str | None = None) -> Document:
         document = Document(source=source, sha256=sha256, engine=self.engine_info)
         totals: dict[str, float] = {}
+        fields = self.settings.fields
+        want_codes = fields.mode != "off" and fields.qr
+        rendered_for_codes = 0
         clock = time.perf_counter()
         for page_image in pages:
             totals["load"] = totals.get("load", 0.0) + (time.perf_counter() - clock) * 1000
@@ -288,8 +316,17 @@ class OcrPipeline:
                 for stage, ms in reading.timings_ms.items():
                     totals[stage] = totals.get(stage, 0.0) + ms
                 page = Page(page_image.index, page_image.width, page_image.height, "ocr", reading.lines)
+            if want_codes:
+                started = time.perf_counter()
+                page.codes = self._page_codes(page_image, rendered_for_codes)
+                rendered_for_codes += page_image.image is None
+                totals["codes"] = totals.get("codes", 0.0) + (time.perf_counter() - started) * 1000
             document.pages.append(page)
             clock = time.perf_counter()
+        started = time.perf_counter()
+        document.fields = extract_fields(document, fields)
+        if document.fields is not None:
+            totals["fields"] = (time.perf_counter() - started) * 1000
         totals["total"] = sum(totals.values())
         document.timings_ms = totals
         return document

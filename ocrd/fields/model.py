@@ -50,13 +50,28 @@ class Check:
     passed: bool
     message: str = ""  # what was compared, written for the person reviewing
     severity: str = "error"  # one of SEVERITIES
+    # True for checks that an independent source confirms the value with (a check character,
+    # an arithmetic identity, the QR code); a structure check ("8 digits") only rules values out.
+    confirms: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "passed": self.passed, "severity": self.severity, "message": self.message}
+        return {
+            "name": self.name,
+            "passed": self.passed,
+            "severity": self.severity,
+            "confirms": self.confirms,
+            "message": self.message,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Check:
-        return cls(data["name"], bool(data["passed"]), data.get("message", ""), data.get("severity", "error"))
+        return cls(
+            data["name"],
+            bool(data["passed"]),
+            data.get("message", ""),
+            data.get("severity", "error"),
+            bool(data.get("confirms", False)),
+        )
 
 
 @dataclass
@@ -72,11 +87,15 @@ class FieldValue:
 
     @property
     def valid(self) -> bool | None:
-        """True when every error-level check passed, False when one failed, None when unchecked."""
-        errors = [check for check in self.checks if check.severity == "error"]
-        if not errors:
-            return None if not self.checks else True
-        return all(check.passed for check in errors)
+        """False when an error-level check failed; True when none failed and at least one
+        confirming check passed; None when nothing could confirm the value (e.g. a name, or a
+        number whose only check is its length). A wrong value marked True is the one mistake
+        a finance team cannot catch, so True needs an independent confirmation."""
+        if any(not check.passed and check.severity == "error" for check in self.checks):
+            return False
+        if any(check.passed and check.confirms for check in self.checks):
+            return True
+        return None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
