@@ -7,7 +7,7 @@ dataclasses once, at start.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ocrd.formats import SUPPORTED_SUFFIXES
 from ocrd.packs import DEFAULT_PACK
@@ -57,6 +57,13 @@ class FieldsSettings:
     mode: str = "auto"  # one of FIELD_MODES: auto classifies, off skips the stage, a kind forces it
     rules: tuple[FieldRule, ...] = ()
     qr: bool = True  # decode invoice QR codes on OCR pages as a second source
+
+    def for_inbox(self, mode: str | None, rules: tuple[FieldRule, ...]) -> FieldsSettings:
+        """These settings as one inbox sees them: its own mode if it sets one, and its own rules
+        ahead of the shared ones, so that an inbox can redefine a field (the first matching rule wins)."""
+        if (mode is None or mode == self.mode) and not rules:
+            return self
+        return replace(self, mode=mode or self.mode, rules=rules + self.rules)
 
 
 @dataclass(frozen=True)

@@ -33,11 +33,14 @@ from ocrd.config import (
     Config,
     DaemonSettings,
     EngineSettings,
+    FieldsSettings,
     InboxSettings,
     Limits,
     WebSettings,
 )
+from ocrd.config_fields import SHARED, RuleLocator, describe_rules, inbox_owner, parse_rules
 from ocrd.errors import ConfigError, UsageError
+from ocrd.fields.model import FIELD_MODES
 from ocrd.packs import pack_names
 
 ENV_PREFIX = "OCRD_"
@@ -183,6 +186,19 @@ def _optional_lang(raw: Any, origin: Origin) -> str | None:
     return _choice(LANGS)(raw, origin)
 
 
+def _optional_mode(raw: Any, origin: Origin) -> str | None:
+    if isinstance(raw, str) and not raw.strip():
+        return None
+    return _choice(FIELD_MODES)(raw, origin)
+
+
+def _rules(raw: Any, origin: Origin) -> tuple[Any, ...]:
+    # Rules are parsed when the file is read (ocrd.config_fields), where their line numbers are known.
+    if isinstance(raw, tuple):
+        return raw
+    raise origin.error("can only be written in the configuration file, as [[fields.rules]] or [[inbox.rules]] tables")
+
+
 def _port(raw: Any, origin: Origin) -> int:
     problem = origin.error(f"must be a TCP port between 0 and 65535 (got {raw!r})")
     try:
@@ -241,10 +257,15 @@ INBOX_SHARED_KEYS: dict[str, Converter] = {
     "settle": _float(0),
     "dedupe": _bool,
     "unsupported": _choice(ON_UNSUPPORTED),
+    "fields": _optional_mode,
+    "ledger": _bool,
 }
-INBOX_KEYS: dict[str, Converter] = {"name": _str, "path": _path, **INBOX_SHARED_KEYS}
+# An inbox's own rules are added to [fields] rules; shared ones belong there, not in [inbox_defaults].
+INBOX_KEYS: dict[str, Converter] = {"name": _str, "path": _path, **INBOX_SHARED_KEYS, "rules": _rules}
+FIELDS_KEYS: dict[str, Converter] = {"mode": _choice(FIELD_MODES), "qr": _bool, "rules": _rules}
 # Engine threads follow [daemon] threads_per_worker: one knob, not two that can disagree.
-ENGINE_HIDDEN = {"threads", "limits"}
+# The fields stage has its own [fields] section.
+ENGINE_HIDDEN = {"threads", "limits", "fields"}
 ENGINE_SPECIAL: dict[str, Converter] = {
     "pack": _choice(pack_names()),
     "model_dir": _optional_path,
@@ -280,6 +301,7 @@ SECTIONS: dict[str, dict[str, Converter]] = {
     "engine": ENGINE_KEYS,
     "engine.limits": LIMITS_KEYS,
     "web": WEB_KEYS,
+    "fields": FIELDS_KEYS,
     "inbox_defaults": INBOX_SHARED_KEYS,
 }
 
@@ -366,6 +388,7 @@ def _check_table(table: Any, section: str, file: str) -> dict[str, Any]:
 def _add_file_layer(layers: _Layers, data: dict[str, Any], path: Path) -> None:
     file = str(path)
     base = path.parent.resolve()
+    rules = RuleLocator(path)
     for name, table in data.items():
         if name == "inbox":
             if not isinstance(table, list):
@@ -378,6 +401,8 @@ def _add_file_layer(layers: _Layers, data: dict[str, Any], path: Path) -> None:
                 for key, raw in entry.items():
                     if key not in INBOX_KEYS:
                         raise ConfigError(f"{label}: unknown key {key!r}{_suggest(key, INBOX_KEYS)}", path=file)
+                    if key == "rules":
+                        raw = parse_rules(raw, inbox_owner(number), rules)
                     values[key] = Value(raw, Origin(f"{label} {key}", file, base))
                 layers.inboxes.append(values)
             continue
@@ -395,6 +420,8 @@ def _add_file_layer(layers: _Layers, data: dict[str, Any], path: Path) -> None:
                         Origin(f"[engine.limits] {limit_key}", file, base),
                     )
                 continue
+            if name == "fields" and key == "rules":
+                raw = parse_rules(raw, SHARED, rules)
             _set(layers, name, key, raw, Origin(f"[{name}] {key}", file, base))
 
 
@@ -559,7 +586,9 @@ def build_config(layers: _Layers, env: Mapping[str, str], origin: str, file: str
             origin = given["rescan_interval"].origin
             problem = f"must be at most stale_claim_after / 3 ({daemon.stale_claim_after / 3:g} s), or raise stale_claim_after"
         raise origin.error(f"{problem}: claims are refreshed once per rescan")
-    engine = EngineSettings(**sections["engine"], limits=Limits(**sections["engine.limits"]))
+    engine = EngineSettings(
+        **sections["engine"], limits=Limits(**sections["engine.limits"]), fields=FieldsSettings(**sections["fields"])
+    )
     web = WebSettings(**sections["web"])
     if web.auth == "token" and not web.token:
         raise ConfigError("[web] auth = 'token' needs [web] token (or OCRD_WEB__TOKEN)", path=file)
@@ -650,12 +679,18 @@ def describe(config: Config) -> str:
     )
     web = config.web
     lines.append(f"web: {'http://' + web.host + ':' + str(web.port) if web.enabled else 'off'} (auth: {web.auth})")
+    fields = config.engine.fields
+    lines.append(
+        f"fields: {fields.mode}; {describe_rules(fields.rules)}; QR codes {'read' if fields.qr else 'ignored'}"
+    )
     for inbox in config.inboxes:
         lines.append(
             f"inbox {inbox.name!r}: {inbox.path} -> {inbox.outbox} (done: "
             f"{inbox.done if inbox.on_success == 'move' else inbox.on_success}, failed: {inbox.failed}, "
             f"watch: {inbox.watch}, settle {inbox.settle:g} s, patterns: {' '.join(inbox.patterns)}"
-            f"{', recursive' if inbox.recursive else ''}{', dedupe' if inbox.dedupe else ''})"
+            f"{', recursive' if inbox.recursive else ''}{', dedupe' if inbox.dedupe else ''}"
+            f"{f', fields: {inbox.fields}' if inbox.fields else ''}"
+            f"{f', {describe_rules(inbox.rules)} of its own' if inbox.rules else ''}{', ledger' if inbox.ledger else ''})"
         )
     return "\n".join(lines)
 

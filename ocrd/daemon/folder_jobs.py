@@ -89,6 +89,9 @@ class FolderJobs:
             overrides["lang"] = settings.lang
         if settings.preprocess is not None and settings.preprocess != engine.preprocess:
             overrides["preprocess"] = settings.preprocess
+        fields = engine.fields.for_inbox(settings.fields, settings.rules)
+        if fields != engine.fields:
+            overrides["fields"] = fields  # frozen all the way down: workers key their pipelines by it
         return overrides
 
     def held_claims(self, runtime: InboxRuntime) -> list[Claim]:

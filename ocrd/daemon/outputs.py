@@ -21,6 +21,7 @@ from typing import Any
 
 from ocrd import __version__
 from ocrd.config import InboxSettings
+from ocrd.daemon import ledger
 from ocrd.daemon.claims import CLAIMED, FAILING, FINISHING, PLACING, STATE_DIR, Claim
 from ocrd.daemon.dedupe import sha256_of
 from ocrd.daemon.durable import fsync_dir, link_new, move_file, place_group, same_content
@@ -290,7 +291,8 @@ def complete_success(
     """
     ensure_owned(claim)
     record = claim.record
-    if record.stage in (PLACING, FINISHING) and outputs_complete(record):
+    already_written = record.stage in (PLACING, FINISHING) and outputs_complete(record)
+    if already_written:
         outputs = dict(record.outputs)
     else:
         if record.stage == PLACING:
@@ -298,6 +300,13 @@ def complete_success(
         if document is None:
             raise ValueError("no document to write and no complete sidecars recorded")
         outputs = write_results(targets, claim, document)
+    if targets.inbox.ledger and record.stage == PLACING:
+        # After the sidecars, before the original moves (FINISHING): a failed or cut-off ledger
+        # write comes back here, and the row is then added only where it is missing.
+        targets.check(targets.inbox.outbox)
+        ledger.note_document(
+            targets.inbox.outbox, claim.rel, document, outputs["json"], record.sha256, once=already_written
+        )
     if not os.path.lexists(claim.file):
         return outputs, record.original_to
     planned = record.original_to
