@@ -12,8 +12,9 @@ from typing import Any
 from ocrd.fields.geometry import PlacedLine
 from ocrd.fields.normalise import fold_width
 
-# Labels are 1-12 characters without digits or punctuation other than spaces, then a colon.
-_LABEL = re.compile(r"([^\s:;,.，。、\d][^:;,.，。、\d]{0,11}?)\s*:\s*")
+# A label is 1-12 characters without spaces, digits or punctuation, then a colon; so in
+# "姓名：张三 电话：138…" the value 张三 ends at the space before the next label.
+_LABEL = re.compile(r"(?<![^\s:;,.，。、])([^\s:;,.，。、\d]{1,12})\s*:\s*")
 MAX_PAIRS = 200  # a page of a thousand "a:b" tokens (logs, code listings) is not a form
 
 
