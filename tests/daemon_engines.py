@@ -94,8 +94,8 @@ class GatedEngine:
     def __getattr__(self, name: str) -> Any:  # warm_up, engine_info, ...: the real engine's
         return getattr(self.inner, name)
 
-    def run_path(self, path: str, *, source: str | None = None) -> Document:
-        document = self.inner.run_path(path, source=source)
+    def run_path(self, path: str, *, source: str | None = None, **options: Any) -> Document:
+        document = self.inner.run_path(path, source=source, **options)
         wait_at_gate(source or Path(path).name)
         return document
 
@@ -104,7 +104,7 @@ class ScriptedEngine:
     def __init__(self, settings: EngineSettings) -> None:
         self.settings = settings
 
-    def run_path(self, path: str, *, source: str) -> Document:
+    def run_path(self, path: str, *, source: str, **options: Any) -> Document:
         data = Path(path).read_bytes()
         command = data.decode(errors="replace").strip()
         if command.startswith("sleep"):
@@ -113,7 +113,8 @@ class ScriptedEngine:
             os.kill(os.getpid(), signal.SIGSEGV)
         elif command == "corrupt":
             raise CorruptFileError("the scripted file says it is corrupt", path=path)
-        text = f"{command} lang={self.settings.lang} pid={os.getpid()}"
+        fields = options.get("fields") or self.settings.fields
+        text = f"{command} lang={self.settings.lang} pid={os.getpid()} engine={id(self)} fields={fields.mode}"
         wait_at_gate(source)
         return Document(
             source=source,

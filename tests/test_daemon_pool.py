@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from ocrd import samples
-from ocrd.config import EngineSettings
+from ocrd.config import EngineSettings, FieldsSettings
 from ocrd.daemon.pool import Outcome, WorkerPool
 from ocrd.errors import ModelError
 from tests.daemon_engines import BROKEN_FACTORY, FACTORY, GATE_ENV, GATED_FACTORY, Gate
@@ -104,6 +104,30 @@ def test_a_stuck_worker_is_killed_at_the_timeout_and_replaced(tmp_path: Path) ->
             assert harness.pool.restarts == 1
             with pytest.raises(ProcessLookupError):
                 os.kill(first_pid, 0)
+        finally:
+            await harness.pool.stop(5)
+
+    asyncio.run(scenario())
+
+
+def test_inboxes_with_their_own_fields_settings_share_one_engine_per_worker(tmp_path: Path) -> None:
+    # Models are hundreds of MB: an inbox's fields mode or rules must not load a second copy.
+    (tmp_path / "a.tif").write_text("a")
+
+    async def scenario() -> None:
+        harness = Harness(factory=FACTORY)
+        await harness.pool.start()
+        try:
+            texts = []
+            for number, mode in enumerate(("auto", "off", "vat_normal"), start=1):
+                job = Job(number, str(tmp_path / "a.tif"), "a.tif", {"fields": FieldsSettings(mode=mode)})
+                outcome = await harness.run(job)
+                assert outcome.kind == "done" and outcome.document is not None
+                texts.append(outcome.document.to_text())
+            assert [text.split("fields=")[1].strip() for text in texts] == ["auto", "off", "vat_normal"]
+            assert len({text.split("engine=")[1].split()[0] for text in texts}) == 1
+            other_lang = await harness.run(Job(9, str(tmp_path / "a.tif"), "a.tif", {"lang": "en"}))
+            assert other_lang.document is not None and "lang=en" in other_lang.document.to_text()
         finally:
             await harness.pool.stop(5)
 

@@ -121,12 +121,16 @@ def run(conn: Any, settings: EngineSettings, factory: str, parent_pid: int) -> N
         _, job_id, path, source, overrides = message
         began = time.perf_counter()
         try:
-            key = tuple(sorted(overrides.items()))
+            # The fields settings (an inbox's mode and rules) go with the call: the same models
+            # serve every inbox. Only settings that change how pixels are read get a pipeline.
+            engine_overrides = {name: value for name, value in overrides.items() if name != "fields"}
+            key = tuple(sorted(engine_overrides.items()))
             pipeline = pipelines.get(key)
             if pipeline is None:
-                pipeline = pipelines[key] = build(dataclasses.replace(settings, **overrides))
+                pipeline = pipelines[key] = build(dataclasses.replace(settings, **engine_overrides))
                 warm_up(pipeline)
-            document = pipeline.run_path(path, source=source)
+            per_call = {"fields": overrides["fields"]} if "fields" in overrides else {}
+            document = pipeline.run_path(path, source=source, **per_call)
             reply: tuple[Any, ...] = ("done", job_id, document, time.perf_counter() - began)
         except MemoryError:
             reply = ("error", job_id, _memory_error(), time.perf_counter() - began)

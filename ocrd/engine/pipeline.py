@@ -20,7 +20,7 @@ import numpy as np
 
 from ocrd import __version__
 from ocrd.checksums import sha256_of
-from ocrd.config import PREPROCESS_STEPS, EngineSettings
+from ocrd.config import PREPROCESS_STEPS, EngineSettings, FieldsSettings
 from ocrd.engine.charsets import allowed_characters
 from ocrd.engine.codes import read_codes
 from ocrd.engine.crop import crop_quad
@@ -299,10 +299,19 @@ class OcrPipeline:
                 return []
         return [Code(code.text, code.box, code.symbology) for code in read_codes(image)]
 
-    def run_pages(self, pages: Iterable[PageImage], *, source: str = "", sha256: str | None = None) -> Document:
+    def run_pages(
+        self,
+        pages: Iterable[PageImage],
+        *,
+        source: str = "",
+        sha256: str | None = None,
+        fields: FieldsSettings | None = None,
+    ) -> Document:
+        """Read every page, then extract fields (``fields``, else the pipeline's own settings:
+        an inbox's rules change per call without a second copy of the models)."""
         document = Document(source=source, sha256=sha256, engine=self.engine_info)
         totals: dict[str, float] = {}
-        fields = self.settings.fields
+        fields = fields or self.settings.fields
         want_codes = fields.mode != "off" and fields.qr
         rendered_for_codes = 0
         clock = time.perf_counter()
@@ -331,7 +340,9 @@ class OcrPipeline:
         document.timings_ms = totals
         return document
 
-    def run_path(self, path: str | Path, *, source: str | None = None) -> Document:
+    def run_path(
+        self, path: str | Path, *, source: str | None = None, fields: FieldsSettings | None = None
+    ) -> Document:
         from ocrd.documents import count_pages, iter_pages
 
         path = Path(path)
@@ -342,6 +353,6 @@ class OcrPipeline:
         count_pages(path, s.limits)
         digest = sha256_of(path)
         pages = iter_pages(path, limits=s.limits, dpi=s.dpi, force_ocr=s.force_ocr)
-        document = self.run_pages(pages, source=source or path.name, sha256=digest)
+        document = self.run_pages(pages, source=source or path.name, sha256=digest, fields=fields)
         document.timings_ms["total"] = (time.perf_counter() - started) * 1000
         return document
