@@ -13,6 +13,8 @@ from ocrd import evaluation
 from ocrd.commands.common import ModelsOption, PrecisionOption, fail, models_settings, parse_steps
 from ocrd.config import PREPROCESS_STEPS, EngineSettings
 from ocrd.errors import OcrdError
+from ocrd.fields.model import Fields
+from ocrd.result import Document
 
 
 def eval_command(
@@ -31,16 +33,30 @@ def eval_command(
         Path | None, typer.Option(metavar="FILE", help="Also write the JSON report to this file.")
     ] = None,
 ) -> None:
-    """Measure accuracy on a labelled set (CER, exact lines, bag-of-characters recall/precision)."""
+    """Measure accuracy on a labelled set (CER, exact lines, bag-of-characters recall/precision),
+    or, for a set whose items carry field labels, the invoice fields the engine extracts."""
     from ocrd.engine.pipeline import OcrPipeline  # loads onnxruntime: only when there is work
 
     try:
         settings = _settings(models, precision, threads, preprocess)
+        if evaluation.is_fields_set(set_dir):
+            settings = evaluation.with_fields(settings)
         pipeline = OcrPipeline(settings)
-        recogniser = _cached(lambda path: pipeline.run_path(path, source=path.name).to_text())
-        outcome = evaluation.eval_command(set_dir, as_json=as_json, worst=worst, recognise=recogniser)
+        read = _cached(lambda path: pipeline.run_path(path, source=path.name))
+
+        def recognise(path: Path) -> str:
+            return read(path).to_text()
+
+        def read_fields(path: Path) -> Fields | None:
+            return read(path).fields
+
+        outcome = evaluation.eval_command(
+            set_dir, as_json=as_json, worst=worst, recognise=recognise, read_fields=read_fields
+        )
         if report is not None:
-            json_outcome = evaluation.eval_command(set_dir, as_json=True, worst=worst, recognise=recogniser)
+            json_outcome = evaluation.eval_command(
+                set_dir, as_json=True, worst=worst, recognise=recognise, read_fields=read_fields
+            )
             report.write_text(_with_engine(json_outcome.output, pipeline.engine_info), encoding="utf-8")
     except OcrdError as error:
         raise fail(error) from None
@@ -67,11 +83,11 @@ def _with_engine(report_json: str, engine: dict[str, str]) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2)
 
 
-def _cached(recognise: Callable[[Path], str]) -> Callable[[Path], str]:
-    """The same recogniser, remembering answers, so a second report does not run the engine again."""
-    seen: dict[Path, str] = {}
+def _cached(recognise: Callable[[Path], Document]) -> Callable[[Path], Document]:
+    """The same reader, remembering answers, so a second report does not run the engine again."""
+    seen: dict[Path, Document] = {}
 
-    def cached(path: Path) -> str:
+    def cached(path: Path) -> Document:
         if path not in seen:
             seen[path] = recognise(path)
         return seen[path]
