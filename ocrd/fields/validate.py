@@ -74,8 +74,9 @@ def _arithmetic(fields: Fields) -> None:
         _add(fields, "total", check)
     items = fields.value_of("line_items")
     if items:
+        # The sums can refute the rows but not confirm them: they say nothing of the names.
         for check in checks.check_line_items(items, pretax, tax):
-            _add(fields, "line_items", _confirming(check) if check.severity == "error" else check)
+            _add(fields, "line_items", check)
 
 
 def merge_qr(fields: Fields, qr: InvoiceQr) -> None:
