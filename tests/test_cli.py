@@ -64,7 +64,7 @@ def test_json_for_one_file_is_one_line_holding_its_result_document(tmp_path: Pat
     result = ocrd("ocr", "--format", "json", EVAL_DEV / "rapidocr_text_rec.jpg")
     assert result.returncode == 0, result.stderr
     (document,) = json_lines(result.stdout)
-    assert document["schema"] == 1 and document["source"] == "rapidocr_text_rec.jpg"
+    assert document["schema"] == 2 and document["source"] == "rapidocr_text_rec.jpg"
     line = document["pages"][0]["lines"][0]
     assert line["text"] == "韩国小馆" and 0.5 < line["confidence"] <= 1 and len(line["box"]) == 4
 

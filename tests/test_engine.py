@@ -111,7 +111,7 @@ def test_document_json_has_schema_timings_and_engine(pipeline: OcrPipeline, tmp_
     sample = samples.make_multipage_pdf(tmp_path / "three.pdf", 3)
     document = pipeline.run_path(sample.path)
     data = document.to_dict()
-    assert data["schema"] == 1 and data["source"] == "three.pdf" and len(data["sha256"]) == 64
+    assert data["schema"] == 2 and data["source"] == "three.pdf" and len(data["sha256"]) == 64
     assert data["engine"]["models"] == "ppocrv6-small" and data["engine"]["precision"] == "fp32"
     assert {"detect", "recognize", "total"} <= set(data["timings_ms"])
     assert [page["index"] for page in data["pages"]] == [0, 1, 2]

@@ -65,7 +65,7 @@ def test_ocr_reads_a_chinese_invoice_page_in_the_documented_shape(web_daemon: We
     assert response.status_code == 200, response.text
     assert response.headers["Content-Type"].startswith("application/json")
     body = response.json()
-    assert set(body) == {"code", "msg", "data"}
+    assert set(body) == {"code", "msg", "data", "fields"}  # fields: beside the lines, see test_web_fields.py
     assert (body["code"], body["msg"]) == (0, "success")
     lines = body["data"]
     for line in lines:

@@ -11,9 +11,10 @@ from typing import Annotated
 import typer
 
 from ocrd.commands.common import ModelsOption, PrecisionOption, fail, models_settings, parse_steps
-from ocrd.config import LANGS, PREPROCESS_STEPS, EngineSettings, Limits
+from ocrd.config import LANGS, PREPROCESS_STEPS, EngineSettings, FieldsSettings, Limits
 from ocrd.documents.sniff import HEAD_BYTES, is_supported, unsupported_reason
 from ocrd.errors import InputError, InternalError, OcrdError, UsageError
+from ocrd.fields.model import FIELD_MODES, KINDS
 from ocrd.formats import SUPPORTED_FOR_HUMANS
 from ocrd.names import result_name
 
@@ -142,12 +143,22 @@ def ocr_command(
     models: ModelsOption = None,
     precision: PrecisionOption = "auto",
     max_pages: Annotated[int, typer.Option(metavar="N", help="Refuse documents with more pages.")] = Limits.max_pages,
+    fields: Annotated[
+        str,
+        typer.Option(
+            metavar="auto|off|KIND",
+            help="Invoice fields in the JSON results: auto finds the document's kind, off skips them, "
+            f"a kind ({', '.join(KINDS)}) reads the document as that kind. The text output is unchanged.",
+        ),
+    ] = "auto",
 ) -> None:
     from ocrd.engine.pipeline import OcrPipeline  # loads onnxruntime: only when there is work
 
     try:
         if lang not in LANGS:
             raise UsageError(f"--lang must be one of {', '.join(LANGS)}, not {lang!r}")
+        if fields not in FIELD_MODES:
+            raise UsageError(f"--fields must be one of {', '.join(FIELD_MODES)}, not {fields!r}")
         settings = EngineSettings(
             **models_settings(models, precision=precision),
             lang=lang,
@@ -157,6 +168,7 @@ def ocr_command(
             force_ocr=force_ocr,
             preprocess=parse_steps(preprocess),
             limits=Limits(max_pages=max_pages),
+            fields=FieldsSettings(mode=fields),
         )
         targets = expand(files)
         for path, reason in targets.skipped:

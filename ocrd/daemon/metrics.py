@@ -17,6 +17,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from ocrd import __version__
+from ocrd.fields.model import Fields
 
 # A small page takes well under a second, a 200-page scan several minutes.
 DURATION_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800)
@@ -35,6 +36,13 @@ class DaemonMetrics:
         )
         self.pages = Counter("ocrd_pages", "Pages read", ["inbox"], registry=r)
         self.lines = Counter("ocrd_lines", "Text lines recognised", ["inbox"], registry=r)
+        # Series appear with the first document of a kind: which kinds an inbox sees is not known at start.
+        self.documents_fields = Counter(
+            "ocrd_documents_fields",
+            "Documents read with the fields stage on, by inbox, document kind and whether a person should check them",
+            ["inbox", "kind", "needs_review"],
+            registry=r,
+        )
         self.discovered = Counter("ocrd_files_discovered", "New files seen in an inbox", ["inbox"], registry=r)
         self.claimed = Counter("ocrd_files_claimed", "Files claimed for processing", ["inbox"], registry=r)
         self.unsupported = Counter(
@@ -127,6 +135,10 @@ class DaemonMetrics:
                 self.stage_duration.labels(stage).observe(ms / 1000)
         if outcome in ("ok", "reused"):
             self.last_success.labels(inbox).set(finished_at)
+
+    def record_fields(self, inbox: str, fields: Fields) -> None:
+        """One document's fields result; kinds are a fixed set (ocrd.fields.model.KINDS), so labels stay bounded."""
+        self.documents_fields.labels(inbox, fields.kind, "true" if fields.needs_review else "false").inc()
 
 
 class OutboxDiskCollector(Collector):

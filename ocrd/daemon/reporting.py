@@ -45,6 +45,9 @@ class Reporter:
         total = time.monotonic() - job.created
         lines = sum(len(page.lines) for page in document.pages) if document is not None else 0
         self.metrics.record_job(inbox, outcome, total, stages if outcome == "ok" else {}, pages, now, lines)
+        # Only documents read now: a reused result was counted when it was first read.
+        if outcome == "ok" and document is not None and document.fields is not None:
+            self.metrics.record_fields(inbox, document.fields)
         if inbox != UPLOAD:
             counts = self.counts.setdefault(inbox, {"ok": 0, "failed": 0, "reused": 0})
             counts[outcome] = counts.get(outcome, 0) + 1

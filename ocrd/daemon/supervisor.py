@@ -38,6 +38,7 @@ from ocrd.daemon.reporting import Reporter
 from ocrd.daemon.uploads import UploadQueue
 from ocrd.daemon.worker import DEFAULT_FACTORY
 from ocrd.errors import UsageError
+from ocrd.fields.model import FIELD_MODES
 from ocrd.result import Document
 
 log = logging.getLogger("ocrd.daemon")
@@ -394,21 +395,34 @@ class Supervisor:
     # --- uploads (the web app) --------------------------------------------------------------------
 
     async def submit_file(
-        self, path: str | os.PathLike[str], *, lang: str | None = None, source: str | None = None
+        self,
+        path: str | os.PathLike[str],
+        *,
+        lang: str | None = None,
+        source: str | None = None,
+        fields: str | None = None,
     ) -> Document:
         """Read one file with the shared worker pool and return its Document.
 
-        Raises the ocrd.errors types: InputError subclasses for bad files, QueueFullError (a
-        TransientError) at once when too many uploads are waiting, JobTimeoutError, ...
+        ``fields`` is a mode of the fields stage (ocrd.fields.model.FIELD_MODES) for this file
+        only; None keeps the configured one. Raises the ocrd.errors types: InputError subclasses
+        for bad files, QueueFullError (a TransientError) at once when too many uploads are
+        waiting, JobTimeoutError, ...
         """
         if self.draining or not self.ready:
             raise DaemonStoppingError("the service is not accepting work right now; try again shortly")
         if lang is not None and lang not in LANGS:
             raise UsageError(f"unknown language {lang!r}; choose one of: {', '.join(LANGS)}")
+        if fields is not None and fields not in FIELD_MODES:
+            raise UsageError(f"unknown fields mode {fields!r}; choose one of: {', '.join(FIELD_MODES)}")
         limit = self.config.daemon.max_queued_uploads
         if len(self.uploads) >= limit:
             raise QueueFullError(f"{limit} uploads are already waiting for a worker; try again in a few seconds")
-        overrides = {"lang": lang} if lang and lang != self.config.engine.lang else {}
+        engine = self.config.engine
+        overrides: dict[str, Any] = {"lang": lang} if lang and lang != engine.lang else {}
+        if fields and fields != engine.fields.mode:
+            # Frozen settings: the worker keys its cached pipelines by the overrides.
+            overrides["fields"] = dataclasses.replace(engine.fields, mode=fields)
         job = Job(
             self._next_id(),
             source or Path(path).name,

@@ -1,8 +1,11 @@
 """POST /ocr: one file in, its lines out, in the shape existing clients of hosted OCR parse.
 
-    {"code": 0, "msg": "success", "data": [{"text": "...", "confidence": 0.96, "box": [...], "page": 0}, ...]}
+    {"code": 0, "msg": "success", "data": [{"text": "...", "confidence": 0.96, "box": [...], "page": 0}, ...],
+     "fields": {"kind": "vat_normal", "needs_review": false, "values": {...}, ...}}
 
-The upload is a job for the daemon's worker pool like any inbox file; the request waits for it.
+``data`` stays exactly what those clients expect; the extracted fields come beside it, under a
+key they do not read (null when the request asked for ``fields=off``). The upload is a job for
+the daemon's worker pool like any inbox file; the request waits for it.
 """
 
 from __future__ import annotations
@@ -16,13 +19,18 @@ from aiohttp import web
 from ocrd.errors import OcrdError
 from ocrd.result import Document
 from ocrd.web.context import context_of
-from ocrd.web.replies import fail, failure_for, ok
+from ocrd.web.replies import dumps, envelope, fail, failure_for
 from ocrd.web.uploads import receive_upload
 
 
 def lines_of(document: Document) -> list[dict[str, Any]]:
     """Every line in reading order, page after page; ``page`` is the 0-based page index."""
     return [{**line.to_dict(), "page": page.index} for page in document.pages for line in page.lines]
+
+
+def reply_of(document: Document) -> dict[str, Any]:
+    fields = None if document.fields is None else document.fields.to_dict()
+    return envelope(lines_of(document)) | {"fields": fields}
 
 
 async def ocr(request: web.Request) -> web.StreamResponse:
@@ -33,9 +41,11 @@ async def ocr(request: web.Request) -> web.StreamResponse:
         try:
             upload = await receive_upload(request, folder, context.max_upload_bytes)
             name = upload.name
-            document = await context.supervisor.submit_file(upload.path, lang=upload.lang, source=upload.name)
+            document = await context.supervisor.submit_file(
+                upload.path, lang=upload.lang, source=upload.name, fields=upload.fields
+            )
         except OcrdError as error:
             return fail(failure_for(error), context.scrub(error.message, folder, name))
         finally:
             await asyncio.to_thread(shutil.rmtree, folder, True)
-    return ok(lines_of(document))
+    return web.json_response(reply_of(document), dumps=dumps)

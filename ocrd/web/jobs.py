@@ -1,6 +1,6 @@
 """The job API, for documents too large to wait for in one request (and for the upload page).
 
-POST   /api/jobs                          multipart "image" (+ "lang")  -> 202, the job
+POST   /api/jobs                          multipart "image" (+ "lang", "fields")  -> 202, the job
 GET    /api/jobs/{id}[?wait=SECONDS]      the job's state (waits up to 30 s for it to finish)
 GET    /api/jobs/{id}/result.json         the result document (the sidecar schema)
 GET    /api/jobs/{id}/result.txt          the text, pages separated by form feeds
@@ -20,6 +20,7 @@ from aiohttp import web
 
 from ocrd.errors import OcrdError
 from ocrd.names import result_name
+from ocrd.result import Document
 from ocrd.web.context import WebContext, context_of
 from ocrd.web.formatting import iso
 from ocrd.web.jobstore import DONE, FAILED, PENDING, WebJob
@@ -37,6 +38,7 @@ def describe(job: WebJob, context: WebContext) -> dict[str, Any]:
         "status": job.state,
         "source": job.upload.name,
         "lang": job.upload.lang,
+        "fields_mode": job.upload.fields,
         "bytes": job.upload.size,
         "format": job.upload.fmt,
         "created_at": iso(job.created),
@@ -44,12 +46,14 @@ def describe(job: WebJob, context: WebContext) -> dict[str, Any]:
         "expires_at": iso(expires) if (expires := context.store.expires_at(job)) is not None else None,
         "pages": None,
         "lines": None,
+        "fields": None,
         "error": None,
         "links": {"self": base},
     }
     if job.state == DONE and job.document is not None:
         info["pages"] = len(job.document.pages)
         info["lines"] = len(job.document.lines)
+        info["fields"] = fields_summary(job.document)
         info["links"].update({"json": f"{base}/result.json", "txt": f"{base}/result.txt"})
         if job.original_kept:
             info["links"]["page_image"] = f"{base}/pages/{{n}}/image"
@@ -61,6 +65,14 @@ def describe(job: WebJob, context: WebContext) -> dict[str, Any]:
             "msg": context.scrub(job.error.message, job.folder, job.upload.name),
         }
     return info
+
+
+def fields_summary(document: Document) -> dict[str, Any] | None:
+    """What a poller needs to route the document; the values are in result.json."""
+    fields = document.fields
+    if fields is None:
+        return None
+    return {"kind": fields.kind, "needs_review": fields.needs_review, "reasons": list(fields.reasons)}
 
 
 def _job(request: web.Request) -> WebJob:
@@ -94,7 +106,7 @@ async def submit(request: web.Request) -> web.StreamResponse:
             raise
 
         async def run(item: Upload) -> Any:
-            return await supervisor.submit_file(item.path, lang=item.lang, source=item.name)
+            return await supervisor.submit_file(item.path, lang=item.lang, source=item.name, fields=item.fields)
 
         job = await context.store.add(job_id, folder, upload, run)
     location = f"/api/jobs/{job.id}"

@@ -21,10 +21,13 @@ from aiohttp import BodyPartReader, web
 from ocrd.config import LANGS
 from ocrd.documents import sniff_format
 from ocrd.documents.sniff import HEAD_BYTES, SUPPORTED_FOR_HUMANS, describe_unsupported
+from ocrd.fields.model import FIELD_MODES
 from ocrd.web.replies import BAD_REQUEST, EMPTY_FILE, TOO_LARGE, UNSUPPORTED, ApiFailure
 
 FILE_FIELD = "image"
 LANG_FIELD = "lang"
+FIELDS_FIELD = "fields"
+TEXT_FIELDS = (LANG_FIELD, FIELDS_FIELD)  # small form fields that may also come in the query string
 UPLOAD_NAME = "upload"  # the stored file's name inside its folder, whatever the client called it
 CHUNK = 256 * 1024
 FLUSH_EVERY = 2 * 1024 * 1024  # bytes buffered before one write in a thread
@@ -40,6 +43,7 @@ class Upload:
     size: int
     fmt: str  # what the content is: one of ocrd.documents.SUPPORTED_FORMATS
     lang: str | None
+    fields: str | None = None  # the fields mode asked for (one of FIELD_MODES); None: the daemon's own
 
 
 def display_name(raw: str | None) -> str:
@@ -85,8 +89,19 @@ def parse_lang(value: str | None) -> str | None:
     return lang
 
 
+def parse_fields(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    mode = value.strip().lower()
+    if mode not in FIELD_MODES:
+        raise ApiFailure(
+            BAD_REQUEST, f"unknown fields mode {value.strip()[:30]!r}; use one of: {', '.join(FIELD_MODES)}"
+        )
+    return mode
+
+
 async def receive_upload(request: web.Request, folder: Path, max_bytes: int) -> Upload:
-    """Read the multipart request: the file in field ``image`` (to ``folder``), optional ``lang``."""
+    """Read the multipart request: the file in field ``image`` (to ``folder``), optional ``lang`` and ``fields``."""
     if request.content_type != "multipart/form-data":
         raise ApiFailure(
             BAD_REQUEST,
@@ -99,7 +114,7 @@ async def receive_upload(request: web.Request, folder: Path, max_bytes: int) -> 
         reader = await request.multipart()
     except (ValueError, AssertionError) as exc:
         raise ApiFailure(BAD_REQUEST, f"the multipart body cannot be read: {exc}") from None
-    lang_field: str | None = None
+    texts: dict[str, str] = {}
     stored: tuple[str, int] | None = None
     budget = max_bytes + MULTIPART_SLACK  # everything but the file counts against this as well
     while True:
@@ -116,8 +131,8 @@ async def receive_upload(request: web.Request, folder: Path, max_bytes: int) -> 
                 raise ApiFailure(BAD_REQUEST, f"send one file per request in the field '{FILE_FIELD}'")
             size = await _store(part, folder / UPLOAD_NAME, max_bytes)
             stored = (display_name(part.filename), size)
-        elif part.name == LANG_FIELD:
-            lang_field = (await _read_small(part)).decode("utf-8", "replace")
+        elif part.name in TEXT_FIELDS:
+            texts[part.name] = (await _read_small(part)).decode("utf-8", "replace")
         else:
             budget -= await _discard(part, budget)
             if budget < 0:
@@ -125,7 +140,9 @@ async def receive_upload(request: web.Request, folder: Path, max_bytes: int) -> 
     if stored is None:
         raise ApiFailure(BAD_REQUEST, f"the request has no file: put it in the multipart field '{FILE_FIELD}'")
     name, size = stored
-    lang = parse_lang(lang_field if lang_field is not None else request.query.get(LANG_FIELD))
+    # A form field wins over the same parameter in the query string.
+    lang = parse_lang(texts.get(LANG_FIELD, request.query.get(LANG_FIELD)))
+    fields = parse_fields(texts.get(FIELDS_FIELD, request.query.get(FIELDS_FIELD)))
     path = folder / UPLOAD_NAME
     if size == 0:
         raise ApiFailure(EMPTY_FILE, f"the uploaded file {name!r} is empty (0 bytes)")
@@ -137,7 +154,7 @@ async def receive_upload(request: web.Request, folder: Path, max_bytes: int) -> 
             f"{name!r} is not a supported document: its content is {describe_unsupported(head)}. "
             f"Supported are {SUPPORTED_FOR_HUMANS}, recognised by content (name and Content-Type are ignored)",
         )
-    return Upload(path=path, name=name, size=size, fmt=fmt, lang=lang)
+    return Upload(path=path, name=name, size=size, fmt=fmt, lang=lang, fields=fields)
 
 
 def _head(path: Path) -> bytes:

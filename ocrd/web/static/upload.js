@@ -1,6 +1,8 @@
 // The upload page: files in (choose, drop or paste), jobs of the job API out, each page shown with
 // its detected lines outlined beside the text. Plain DOM, no framework, nothing from outside.
 
+import { el, svgEl } from "./dom.js";
+import { fieldsView } from "./fields.js";
 import { formatBytes, has, setupLanguageButton, t } from "./i18n.js";
 
 const UPLOADS_AT_ONCE = 2; // files sent at the same time; the rest wait their turn here
@@ -14,6 +16,7 @@ const emptyNote = document.getElementById("empty-note");
 const input = document.getElementById("file-input");
 const dropzone = document.getElementById("dropzone");
 const langSelect = document.getElementById("ocr-lang");
+const fieldsSelect = document.getElementById("fields-mode");
 const showBoxes = document.getElementById("show-boxes");
 const clearButton = document.getElementById("clear-finished");
 const toastBox = document.getElementById("toast");
@@ -24,25 +27,6 @@ let running = 0;
 let info = { max_upload_bytes: 0, auth: "none" };
 
 // --- small helpers ---------------------------------------------------------------------------------
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else node.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children) if (child) node.append(child);
-  return node;
-}
-
-function svgEl(tag, attrs = {}) {
-  const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
-  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
-  return node;
-}
 
 let toastTimer = 0;
 function toast(message) {
@@ -107,6 +91,7 @@ class Job {
     this.error = null; // {code, msg}
     this.seconds = 0;
     this.pagesShown = PAGES_SHOWN;
+    this.highlighter = fieldHighlighter(this);
     this.card = el("article", { class: "job" });
     this.build();
   }
@@ -193,6 +178,8 @@ class Job {
     const pages = this.result.pages;
     const shown = pages.slice(0, this.pagesShown);
     const views = shown.map((page) => pageView(this, page, pages.length));
+    const fields = fieldsView(this.result.fields, this.highlighter);
+    if (fields) views.unshift(fields);
     if (pages.length > shown.length) {
       views.push(
         el("button", {
@@ -232,7 +219,10 @@ function errorView(error) {
 function pageView(job, page, count) {
   const width = Math.max(1, page.width);
   const height = Math.max(1, page.height);
-  const svg = svgEl("svg", { viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: "none", "aria-hidden": "true" });
+  const viewBox = `0 0 ${width} ${height}`;
+  const svg = svgEl("svg", { class: "lines", viewBox, preserveAspectRatio: "none", "aria-hidden": "true" });
+  // Field outlines have a layer of their own: they stay visible when line boxes are hidden.
+  const fieldLayer = svgEl("svg", { class: "field-layer", viewBox, preserveAspectRatio: "none", "aria-hidden": "true" });
   const list = el("ol", { class: "page-text", lang: "zh" });
   page.lines.forEach((line, index) => {
     const points = line.box.map(([x, y]) => `${x},${y}`).join(" ");
@@ -260,7 +250,7 @@ function pageView(job, page, count) {
     decoding: "async",
   });
   image.addEventListener("error", () => image.classList.add("hidden"));
-  const frame = el("div", { class: "frame" }, image, svg);
+  const frame = el("div", { class: "frame" }, image, svg, fieldLayer);
   frame.style.aspectRatio = `${width} / ${height}`;
 
   const view = el("section", { class: "page", "data-page": page.index });
@@ -293,6 +283,46 @@ function linkHighlights(view) {
   });
 }
 
+// Outlines a field's box on its page: shown while its row is hovered or focused, kept after a click.
+// The layer's viewBox is the page in pixels, so boxes scale with the preview as line boxes do.
+function fieldHighlighter(job) {
+  let pinned = null;
+  const draw = (target) => {
+    for (const old of job.bodyEl.querySelectorAll(".field-highlight")) old.remove();
+    for (const row of job.bodyEl.querySelectorAll(".fields tr.pinned")) row.classList.remove("pinned");
+    if (!target || !Array.isArray(target.box)) return null;
+    const layer = job.bodyEl.querySelector(`.page[data-page="${Number(target.page) || 0}"] svg.field-layer`);
+    if (!layer) return null; // a page beyond those drawn
+    const corners = target.box.map(([x, y]) => `${Number(x)},${Number(y)}`);
+    const outline = svgEl("path", { class: "field-highlight", d: `M${corners.join(" L")} Z`, "data-key": target.key });
+    layer.append(outline);
+    return layer;
+  };
+  const markPinned = () => {
+    if (!pinned) return;
+    const [kind, name] = pinned.key.split(":");
+    const selector = kind === "field" ? `tr[data-field="${CSS.escape(name)}"]` : `tr[data-pair="${CSS.escape(name)}"]`;
+    const row = job.bodyEl.querySelector(`.fields ${selector}`);
+    if (row) row.classList.add("pinned");
+  };
+  return {
+    show(target) {
+      draw(target);
+      markPinned();
+    },
+    hide() {
+      draw(pinned);
+      markPinned();
+    },
+    toggle(target) {
+      pinned = pinned && pinned.key === target.key ? null : target;
+      const layer = draw(pinned || target);
+      markPinned();
+      if (pinned && layer) layer.closest(".page-figure").scrollIntoView({ block: "nearest", behavior: "smooth" });
+    },
+  };
+}
+
 // --- the work -----------------------------------------------------------------------------------------
 
 function send(job) {
@@ -314,6 +344,7 @@ function send(job) {
     xhr.onerror = () => resolve({ status: 0, body: null });
     const form = new FormData();
     form.append("lang", langSelect.value);
+    form.append("fields", fieldsSelect.value);
     form.append("image", job.file, job.name);
     xhr.send(form);
   });
