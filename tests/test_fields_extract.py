@@ -252,3 +252,26 @@ def test_fields_survive_the_result_json() -> None:
     assert original.to_dict()["schema"] == 2
     old = original.to_dict() | {"schema": 1, "fields": None}
     assert Document.from_dict(old).fields is None  # results written before fields existed still read
+
+
+def test_a_toll_invoice_has_no_quantity_or_unit_price_only_trip_dates() -> None:
+    fields = extract_fields(
+        document(
+            line("湖北增值税电子普通发票 发票代码：042001700112 发票号码：47502662", 65, 27, 1616, 80),
+            line("项目名称 车牌号 类型 通行日期起 通行日期止 金额 税率 税额", 184, 404, 1553, 438),
+            line("*经营租赁*通行费 鄂AHG248 货车 20180204 20180204 140.95 3% 4.23", 67, 440, 1643, 476),
+            line("合 计 ¥140.95 ¥4.23", 181, 713, 1643, 746),
+        ),
+        AUTO,
+    )
+    assert fields is not None
+    assert fields.value_of("line_items") == [
+        {
+            "name": "*经营租赁*通行费",
+            "quantity": None,
+            "unit_price": None,
+            "amount": "140.95",
+            "tax_rate": "3%",
+            "tax": "4.23",
+        }
+    ]

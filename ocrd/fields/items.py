@@ -21,6 +21,7 @@ _TAIL = re.compile(rf"({_AMOUNT})\s*({_RATE})\s*({_AMOUNT}|\*{{3}})\s*$")
 _QUANTITY_PRICE = re.compile(r"(\d+(?:\.\d+)?)\s+(\d+(?:\.\d+)?)\s*$")
 _HEADER = re.compile(r"项\s*目\s*名\s*称|货物或应税劳务")
 _NEXT_COLUMN = re.compile(r"规\s*格\s*型\s*号|车\s*牌\s*号|单\s*位|数\s*量|单\s*价|金\s*额")
+_QUANTITY_HEADER = re.compile(r"数\s*量|单\s*价")
 _TOTAL_ROW = re.compile(r"(?<!税)合\s*计")
 _TOKEN = re.compile(r"\S+")
 _SPILLED_NUMBER = re.compile(r"\d+\.\d{3,}")
@@ -68,14 +69,15 @@ def _fragment_owner(fragment: PlacedLine, anchors: list[PlacedLine]) -> int:
     return above[-1] if above else 0
 
 
-def _item(anchor: PlacedLine, name_end: float) -> dict[str, Any]:
+def _item(anchor: PlacedLine, name_end: float, has_quantity: bool) -> dict[str, Any]:
     text = fold_width(anchor.text)
     tail = _TAIL.search(text)
     assert tail is not None
     head = text[: tail.start()].rstrip()
     item: dict[str, Any] = {"name": "", "quantity": None, "unit_price": None}
     quantity = _QUANTITY_PRICE.search(head)
-    if quantity and anchor.span_centre_x(quantity.start(), quantity.end()) > name_end:
+    # Toll invoices have no 数量/单价 columns: the numbers there are the trip's dates.
+    if has_quantity and quantity and anchor.span_centre_x(quantity.start(), quantity.end()) > name_end:
         item["quantity"], item["unit_price"] = quantity.group(1), quantity.group(2)
         head = head[: quantity.start()]
     item["name"] = _name_part(anchor, len(head), name_end)
@@ -95,6 +97,7 @@ def _read_items(lines: list[PlacedLine]) -> list[dict[str, Any]]:
     if found is None:
         return []
     header, name_end = found
+    has_quantity = bool(_QUANTITY_HEADER.search(fold_width(header.text)))
     bottom = _table_bottom(lines, header)
     region = sorted(
         (
@@ -117,7 +120,7 @@ def _read_items(lines: list[PlacedLine]) -> list[dict[str, Any]]:
             pieces[_fragment_owner(line, anchors)].append((line.top, part))
     items = []
     for anchor, extra in zip(anchors, pieces, strict=True):
-        item = _item(anchor, name_end)
+        item = _item(anchor, name_end, has_quantity)
         parts = [(anchor.top, item["name"]), *extra] if item["name"] else extra
         item["name"] = "".join(text for _, text in sorted(parts, key=lambda part: part[0]))
         items.append(item)
