@@ -2,9 +2,10 @@
 
 zxing-cpp decodes when it is installed; OpenCV's ArUco-based QR detector is the fallback.
 bench/qr.py chose that order: on the fields_dev invoices zxing-cpp read every clean and every
-degraded page in ~4 ms, OpenCV missed degraded pages and took ~65 ms. Only when the first
-attempt finds nothing are the retries tried (2x for small modules, then an unsharp mask for
-blur), so a page with a readable code costs one decoder call.
+degraded page in ~5 ms a page; OpenCV's best detector missed 2 of the 20 degraded pages and took
+~80 ms. Only when the first attempt finds nothing are the retries tried (2x for small modules,
+then an unsharp mask for blur), so a page with a readable code costs one decoder call, and a page
+without one ~25 ms (A4 at 200 dpi).
 
 Every failure (odd shapes and types, a decoder error) reads as "no code": the QR code is a
 second source of an invoice's fields, never a reason for a page to fail.
@@ -25,8 +26,8 @@ Quad = list[list[float]]
 Found = list[tuple[str, np.ndarray]]  # text and its (4, 2) corners, in the pixels the decoder was given
 
 # Larger pages are scaled down to this many pixels first: an A4 page at 300 dpi (8.7 Mpx) is read
-# as it is, and decoding time grows with the pixels (8000x6000 took ~135 ms, at this bound ~45 ms).
-# A code's modules stay several pixels wide: a 2 cm invoice code on A4 at 600 dpi keeps ~6 px.
+# as it is. Decoding time grows with the pixels (a blank 8000x6000 page: ~125 ms; at this bound
+# ~17 ms), and the modules stay wide: a 2 cm invoice code (33 modules) on A4 at 600 dpi keeps ~7 px.
 MAX_PIXELS = 10_000_000
 # A QR code has at least 21 modules a side: anything narrower cannot hold one.
 MIN_SIDE = 21
@@ -50,7 +51,7 @@ def read_codes(image: np.ndarray) -> list[Code]:
         return []
     gray, scale = _bounded(gray)
     zxingcpp = _zxing()
-    # Retries only with zxing-cpp: an OpenCV call costs ~65 ms, so its retries would cost several
+    # Retries only with zxing-cpp: an OpenCV call costs ~80 ms, so its retries would cost several
     # times the fields stage's budget on every page that has no code.
     for attempt, factor in _attempts(gray, retries=zxingcpp is not None):
         found = _decode_opencv(attempt) if zxingcpp is None else _decode_zxing(zxingcpp, attempt)
