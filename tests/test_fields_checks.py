@@ -416,3 +416,11 @@ def test_line_items_skip_what_is_unknown():
     assert [check.name for check in check_line_items(unknown, Decimal("150.00"), None)] == []
     unreadable = check_line_items([{**items[0], "amount": "1OO.00"}], None, None)
     assert [(check.name, check.passed) for check in unreadable] == [("line_item_values", False)]
+
+
+def test_capitals_that_do_not_agree_are_shown_beside_the_figure_written_out() -> None:
+    # The issue's own example: the 角 was lost, which makes it another amount (or none at all).
+    lost_jiao = check_total_in_words("伍仟壹佰肆拾捌圆肆贰分", Decimal("5148.42"))
+    assert not lost_jiao.passed and "伍仟壹佰肆拾捌圆肆角贰分" in lost_jiao.message
+    other_amount = check_total_in_words("叁佰零壹圆整", Decimal("300.00"))
+    assert not other_amount.passed and "300.00 in capitals is 叁佰圆整" in other_amount.message

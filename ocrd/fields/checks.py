@@ -222,12 +222,26 @@ def check_date(iso: str, today: date | None = None) -> Check:
 def check_total_in_words(words: str, total: Decimal) -> Check:
     """价税合计 in capitals against 价税合计 in figures, to the fen."""
     value = parse_capitals(words)
+    # The figure written out as the tax system prints it, for the reviewer to compare by eye.
+    expected = _rendered(total)
     if value is None:
-        message = f"价税合计(大写) “{words}” is not a well-formed amount in capitals; cannot compare with {format_amount(total)}"
+        message = (
+            f"价税合计(大写) “{words}” is not a well-formed amount in capitals; "
+            f"{format_amount(total)} in capitals is {expected}"
+        )
         return Check("words_match_total", False, message)
     agrees = value == quantise(total)
     message = f"价税合计(大写) {words} = {format_amount(value)}, 价税合计(小写) {format_amount(total)}: {_verdict(value, total)}"
+    if not agrees:
+        message += f"; {format_amount(total)} in capitals is {expected}"
     return Check("words_match_total", agrees, message)
+
+
+def _rendered(total: Decimal) -> str:
+    try:
+        return render_capitals(total)
+    except ValueError:  # beyond what capitals are printed for (10^12 yuan and more)
+        return "not printable in capitals"
 
 
 def check_sum(pretax: Decimal, tax: Decimal, total: Decimal) -> Check:
