@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from ocrd.formats import SUPPORTED_SUFFIXES
+from ocrd.outputs_choice import DEFAULT_OUTPUTS
 from ocrd.packs import DEFAULT_PACK
 
 LANGS = ("zh", "en")
@@ -119,6 +120,9 @@ class InboxSettings:
     fields: str | None = None  # one of FIELD_MODES; None: [fields] mode
     rules: tuple[FieldRule, ...] = ()  # added to the [fields] rules for this inbox
     ledger: bool = False  # append one row per document to outbox/ledger.csv and ledger.jsonl
+    # Result files written for each document, from ocrd.outputs_choice.OUTPUT_KINDS; always with "json".
+    outputs: tuple[str, ...] = DEFAULT_OUTPUTS
+    pdfa: bool = False  # searchable PDFs are written as PDF/A (archival), see docs/pdf.md
 
 
 @dataclass(frozen=True)

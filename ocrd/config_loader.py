@@ -41,6 +41,7 @@ from ocrd.config import (
 from ocrd.config_fields import SHARED, RuleLocator, describe_rules, inbox_owner, parse_rules
 from ocrd.errors import ConfigError, UsageError
 from ocrd.fields.model import FIELD_MODES
+from ocrd.outputs_choice import DEFAULT_OUTPUTS, OutputsChoiceError, parse_outputs
 from ocrd.packs import pack_names
 
 ENV_PREFIX = "OCRD_"
@@ -180,6 +181,13 @@ def _preprocess(raw: Any, origin: Origin) -> tuple[str, ...]:
     return steps
 
 
+def _outputs(raw: Any, origin: Origin) -> tuple[str, ...]:
+    try:
+        return parse_outputs(_str_list(raw, origin))
+    except OutputsChoiceError as exc:
+        raise origin.error(f"{exc} (got {raw!r})") from None
+
+
 def _optional_lang(raw: Any, origin: Origin) -> str | None:
     if isinstance(raw, str) and not raw.strip():
         return None
@@ -259,6 +267,8 @@ INBOX_SHARED_KEYS: dict[str, Converter] = {
     "unsupported": _choice(ON_UNSUPPORTED),
     "fields": _optional_mode,
     "ledger": _bool,
+    "outputs": _outputs,
+    "pdfa": _bool,
 }
 # An inbox's own rules are added to [fields] rules; shared ones belong there, not in [inbox_defaults].
 INBOX_KEYS: dict[str, Converter] = {"name": _str, "path": _path, **INBOX_SHARED_KEYS, "rules": _rules}
@@ -690,9 +700,17 @@ def describe(config: Config) -> str:
             f"watch: {inbox.watch}, settle {inbox.settle:g} s, patterns: {' '.join(inbox.patterns)}"
             f"{', recursive' if inbox.recursive else ''}{', dedupe' if inbox.dedupe else ''}"
             f"{f', fields: {inbox.fields}' if inbox.fields else ''}"
-            f"{f', {describe_rules(inbox.rules)} of its own' if inbox.rules else ''}{', ledger' if inbox.ledger else ''})"
+            f"{f', {describe_rules(inbox.rules)} of its own' if inbox.rules else ''}{', ledger' if inbox.ledger else ''}"
+            f"{_describe_outputs(inbox)})"
         )
     return "\n".join(lines)
+
+
+def _describe_outputs(inbox: InboxSettings) -> str:
+    if inbox.outputs == DEFAULT_OUTPUTS and not inbox.pdfa:
+        return ""
+    pdfa = " (PDF/A)" if inbox.pdfa and "pdf" in inbox.outputs else ""
+    return f", outputs: {' '.join(inbox.outputs)}{pdfa}"
 
 
 __all__ = [

@@ -15,8 +15,10 @@ import pytest
 
 from ocrd import samples
 from ocrd.config import EngineSettings, FieldsSettings
+from ocrd.daemon.pdf_jobs import PdfRequest
 from ocrd.daemon.pool import Outcome, WorkerPool
 from ocrd.errors import ModelError
+from ocrd.result import Document
 from tests.daemon_engines import BROKEN_FACTORY, FACTORY, GATE_ENV, GATED_FACTORY, Gate
 from tests.daemon_support import image_pdf_bytes, normalize
 
@@ -29,6 +31,8 @@ class Job:
     path: str
     source: str
     overrides: dict[str, Any] = field(default_factory=dict)
+    pdf: PdfRequest | None = None
+    reuse: Document | None = None
 
 
 class Harness:

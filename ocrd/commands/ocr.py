@@ -11,12 +11,14 @@ from typing import Annotated
 import typer
 
 from ocrd.commands.common import ModelsOption, PrecisionOption, fail, models_settings, parse_steps
+from ocrd.commands.result_files import ResultNames, check_input, write_results
 from ocrd.config import LANGS, PREPROCESS_STEPS, EngineSettings, FieldsSettings, Limits
 from ocrd.documents.sniff import HEAD_BYTES, is_supported, unsupported_reason
-from ocrd.errors import InputError, InternalError, OcrdError, UsageError
+from ocrd.errors import InputError, InternalError, OcrdError, TransientError, UsageError
 from ocrd.fields.model import FIELD_MODES, KINDS
 from ocrd.formats import SUPPORTED_FOR_HUMANS
-from ocrd.names import result_name
+from ocrd.outputs_choice import DEFAULT_OUTPUTS, OUTPUT_KINDS, OutputsChoiceError, split_outputs
+from ocrd.result import Document
 
 OCR_HELP = f"""Recognise the text in FILE... and print it, or write result files with --out.
 
@@ -70,35 +72,6 @@ def expand(paths: list[Path]) -> Targets:
     return targets
 
 
-class ResultNames:
-    """Result file names for one run: ``scan.jpg`` -> ``scan.jpg.json``; the same file name from
-    another folder gets the next number (``scan.jpg.2.json``) instead of overwriting the first."""
-
-    def __init__(self) -> None:
-        self._taken: set[str] = set()
-
-    def next_for(self, file_name: str) -> tuple[str, str]:
-        """The (.json, .txt) names for ``file_name``."""
-        # result_name leaves room in a shortened name for the number before the suffix.
-        json_base = result_name(file_name, ".json").removesuffix(".json")
-        text_base = result_name(file_name, ".txt").removesuffix(".txt")
-        number = 1
-        while (numbered := json_base if number == 1 else f"{json_base}.{number}") in self._taken:
-            number += 1
-        self._taken.add(numbered)
-        tail = "" if number == 1 else f".{number}"
-        return f"{json_base}{tail}.json", f"{text_base}{tail}.txt"
-
-
-def write_results(out_dir: Path, names: tuple[str, str], json_text: str, plain_text: str) -> None:
-    from ocrd.daemon.durable import write_replace  # the daemon's crash-safe write, only needed with --out
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    json_name, text_name = names
-    write_replace(out_dir / json_name, json_text.encode("utf-8"))
-    write_replace(out_dir / text_name, plain_text.encode("utf-8"))
-
-
 def ocr_command(
     files: Annotated[
         list[Path],
@@ -124,6 +97,17 @@ def ocr_command(
             "NAME being the file's whole name (scan.jpg -> scan.jpg.json, scan.jpg.txt). "
             "Results of an earlier run are replaced; a name met twice in one run gets a number "
             "(scan.jpg.2.json).",
+        ),
+    ] = None,
+    outputs: Annotated[
+        str | None,
+        typer.Option(
+            "--outputs",
+            metavar="json,txt,pdf",
+            help=f"With --out: which result files to write, from {', '.join(OUTPUT_KINDS)} (json always; "
+            f"default {','.join(DEFAULT_OUTPUTS)}). pdf is the file with an invisible text layer, searchable "
+            "and copyable (scan.jpg -> scan.jpg.pdf); signed PDFs are refused for it.",
+            show_default=False,
         ),
     ] = None,
     lang: Annotated[
@@ -159,6 +143,7 @@ def ocr_command(
             raise UsageError(f"--lang must be one of {', '.join(LANGS)}, not {lang!r}")
         if fields not in FIELD_MODES:
             raise UsageError(f"--fields must be one of {', '.join(FIELD_MODES)}, not {fields!r}")
+        kinds = _output_kinds(outputs, out)
         settings = EngineSettings(
             **models_settings(models, precision=precision),
             lang=lang,
@@ -183,7 +168,11 @@ def ocr_command(
     names = ResultNames()
     for path in targets.files:
         try:
+            if out is not None:
+                check_input(path, kinds)
             document = pipeline.run_path(path)
+            if out is not None:
+                _write(out, names.next_for(path.name, kinds), document, path)
         except OcrdError as error:
             failures += 1
             typer.echo(f"ocrd: {error}", err=True)
@@ -193,8 +182,8 @@ def ocr_command(
             typer.echo(f"ocrd: {InternalError(f'unexpected error: {exc!r}', path=path)}", err=True)
             continue
         if out is not None:
-            write_results(out, names.next_for(path.name), document.to_json(), document.to_text())
-        elif output_format is OutputFormat.json:
+            continue
+        if output_format is OutputFormat.json:
             # JSON Lines: one complete result per line, printed as soon as the file is read.
             typer.echo(json.dumps(document.to_dict(), ensure_ascii=False))
         else:
@@ -204,3 +193,24 @@ def ocr_command(
     if failures:
         typer.echo(f"ocrd: {failures} of {len(targets.files)} file(s) could not be read", err=True)
         raise typer.Exit(InputError.exit_code)
+
+
+def _output_kinds(outputs: str | None, out: Path | None) -> tuple[str, ...]:
+    if outputs is None:
+        return DEFAULT_OUTPUTS
+    if out is None:
+        raise UsageError(
+            f"--outputs {outputs} chooses the files written to a folder: add --out DIR "
+            "(without --out, the text or JSON is printed; see --format)"
+        )
+    try:
+        return split_outputs(outputs)
+    except OutputsChoiceError as exc:
+        raise UsageError(f"--outputs {exc}") from None
+
+
+def _write(out: Path, names: dict[str, str], document: Document, source: Path) -> None:
+    try:
+        write_results(out, names, document, source)
+    except OSError as exc:  # the folder, not the input, is the problem: say which and why
+        raise TransientError(f"cannot write the results of {source} in {out}: {exc.strerror or exc}") from None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import secrets
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -94,6 +95,15 @@ def write_temp(folder: Path, data: bytes, hint: str = "file", *, durable: bool =
     return Path(name)
 
 
+def temp_path(folder: Path, hint: str = "file") -> Path:
+    """A fresh name for a temporary file in ``folder``, as ``write_temp`` names them; nothing is created.
+
+    For a file another process writes (a worker writes the searchable PDF): the name carries this
+    process's owner, so crash cleanup treats it like our own temporary files.
+    """
+    return folder / f".{cut_bytes(hint, 60)}~{_temp_owner}~{secrets.token_hex(6)}{TEMP_SUFFIX}"
+
+
 def _naming(exc: OSError, folder: Path) -> OSError:
     """Errors of write()/fsync() carry no file name: name the folder, so the message says where."""
     if exc.filename is None:
@@ -160,22 +170,26 @@ def candidate_names(name: str, start: int = 1) -> Iterator[tuple[int, str]]:
 
 def place_group(
     folder: Path,
-    files: Mapping[str, bytes],
+    files: Mapping[str, bytes | Path],
     *,
     plan: Callable[[dict[str, Path]], None] | None = None,
 ) -> dict[str, Path]:
     """Write a group of files that belong together (``a.txt`` + ``a.json``) under one free number.
 
-    ``files`` maps final names for number 1 (e.g. ``{"a.txt": ..., "a.json": ...}``) to contents.
+    ``files`` maps final names for number 1 (e.g. ``{"a.txt": ..., "a.json": ...}``) to contents,
+    or to a temporary file in ``folder`` that is already written and synced (a worker's PDF): it is
+    linked like the others and left for its owner to remove, who may need it for a retry.
     All are written and fsynced first; ``plan`` is called with the chosen paths before any becomes
     visible (so a crash can be cleaned up); they are then linked in the given order - put the file
     whose presence means "complete" last. Returns final name -> placed path.
     """
     folder.mkdir(parents=True, exist_ok=True)
     temps: dict[str, Path] = {}
+    given = {name: data for name, data in files.items() if isinstance(data, Path)}
     try:
         for name, data in files.items():
-            temps[name] = write_temp(folder, data, name)  # one by one: a full disk mid-way leaves none behind
+            # One by one: a full disk mid-way leaves none behind.
+            temps[name] = data if isinstance(data, Path) else write_temp(folder, data, name)
         crash_point("results-written")
         number = 1
         while True:
@@ -200,8 +214,9 @@ def place_group(
                 _unlink_quietly(path)
             number += 1
     finally:
-        for temp in temps.values():
-            _unlink_quietly(temp)
+        for name, temp in temps.items():
+            if name not in given:
+                _unlink_quietly(temp)
 
 
 def move_file(

@@ -71,6 +71,20 @@ _ADVICE = {
         "file itself may be the cause. Check the system log around the times listed in 'history', then "
         "drop the file into the inbox again."
     ),
+    "signed": (
+        "The PDF is digitally signed, and a searchable copy would break its signature, so this inbox (which "
+        'writes searchable PDFs) wrote nothing. Drop it into an inbox without "pdf" in its outputs to get its '
+        "JSON and text, or ask the sender for an unsigned copy."
+    ),
+    "protected": (
+        "The PDF is encrypted, and a searchable copy would drop its protection, so this inbox (which writes "
+        'searchable PDFs) wrote nothing. Drop it into an inbox without "pdf" in its outputs to get its JSON and '
+        "text, or remove the protection first."
+    ),
+    "pdfa-input": (
+        "This inbox writes its searchable PDFs as PDF/A, which is made from images only. Set pdfa = false for "
+        "the inbox that takes PDFs, or convert the PDF to PDF/A first and drop that."
+    ),
     "model": "The OCR models could not be used; run `ocrd models` (it verifies every model file) and check the daemon log.",
     "internal": (
         "This is a bug in ocrd. Please report it with the message above (and the file, if you can share "

@@ -13,10 +13,11 @@ import errno
 import logging
 import time
 from collections import deque
+from pathlib import Path
 from typing import Any, Protocol
 
 from ocrd.config import Config, InboxSettings
-from ocrd.daemon import dedupe, outputs
+from ocrd.daemon import dedupe, outputs, pdf_jobs
 from ocrd.daemon.claims import Claim, Owner
 from ocrd.daemon.errors import ClaimLostError, JobTimeoutError, WorkerCrashedError
 from ocrd.daemon.inbox import InboxRuntime
@@ -27,7 +28,7 @@ from ocrd.daemon.pool import Outcome
 from ocrd.daemon.reporting import Reporter
 from ocrd.daemon.retries import VERIFY, RetryQueue
 from ocrd.daemon.writers import still_being_written
-from ocrd.errors import InternalError, OcrdError, TransientError
+from ocrd.errors import InternalError, OcrdError, SourceChangedError, TransientError
 from ocrd.names import readable
 from ocrd.result import Document
 
@@ -79,6 +80,7 @@ class FolderJobs:
 
     def new_job(self, runtime: InboxRuntime, claim: Claim, job_id: int) -> Job:
         job = Job(job_id, claim.rel, str(claim.file), self._overrides(runtime.settings), runtime, claim)
+        job.pdf = pdf_jobs.plan_for_inbox(runtime.settings, claim.rel)
         self.held[job.id] = job
         return job
 
@@ -118,13 +120,18 @@ class FolderJobs:
             log.exception("cannot start %s", readable(job.source))
             self.finish_failure(job, info_of(InternalError(f"ocrd could not start reading this file: {exc!r}")))
             return
+        if job.pdf is not None and not await self._prepare_pdf(job):
+            return
         self.starting -= 1
         if reused is not None:
             reused.source = job.source
-            job.document = reused
-            self.finish_success(job, outcome="reused")
-            self.host.dispatch()
-            return
+            job.document, job.from_dedupe = reused, True
+            if job.pdf is None:
+                self.finish_success(job, outcome="reused")
+                self.host.dispatch()
+                return
+            # The earlier PDF is not copied: the earlier inbox may have made none, people may have moved
+            # it, and its title names the earlier file. A worker writes this one from the reused Document.
         if self.host.draining:
             claim.record.attempts -= 1  # it never reached a worker
             await self.hand_back(job)
@@ -135,6 +142,18 @@ class FolderJobs:
             claim.record.attempts -= 1
             self.queue.appendleft(job)
         self.host.dispatch()
+
+    async def _prepare_pdf(self, job: Job) -> bool:
+        """The PDF's folder is ready for the worker; otherwise the job waits (False) like a result that cannot be written."""
+        assert job.pdf is not None and job.inbox is not None and job.claim is not None
+        try:
+            await asyncio.to_thread(pdf_jobs.prepare_folder, job.inbox.targets, job.pdf)
+        except (OSError, TransientError) as exc:
+            self.starting -= 1
+            job.claim.record.attempts -= 1
+            self.retry_later(job, "read", reason(exc), folder_wide=is_folder_problem(exc))
+            return False
+        return True
 
     @staticmethod
     def _prepare_attempt(settings: InboxSettings, claim: Claim) -> Document | None:
@@ -155,7 +174,11 @@ class FolderJobs:
         record = job.claim.record
         if outcome.kind == "done":
             job.document = outcome.document
-            self.finish_success(job)
+            if outcome.pdf_error is not None:
+                self._pdf_not_written(job, outcome.pdf_error)
+            else:
+                job.pdf_written = job.pdf is not None
+                self.finish_success(job, "reused" if job.from_dedupe else "ok")
             self.host.kick()  # the worker is free: claim the next file now
         elif outcome.kind == "error":
             info = outcome.error or {}
@@ -188,6 +211,19 @@ class FolderJobs:
             record.attempts = max(0, record.attempts - 1)  # a shutdown is not the file's fault
             self.host.spawn(self.hand_back(job))
 
+    def _pdf_not_written(self, job: Job, info: dict[str, Any]) -> None:
+        """As when the sidecars cannot be written: a disk or folder problem waits, the file's own fails it."""
+        if info.get("kind") == SourceChangedError.kind:
+            job.document = None  # the file changed after it was read: read it again
+            self.queue.appendleft(job)
+        elif info.get("retryable"):
+            job.claim.record.attempts = max(0, job.claim.record.attempts - 1)  # type: ignore[union-attr]
+            self.retry_later(
+                job, "write", info.get("message", "the searchable PDF cannot be written"), folder_wide=True
+            )
+        else:
+            self.finish_failure(job, info)
+
     # --- writing the outcome ----------------------------------------------------------------------
 
     def finish_success(self, job: Job, outcome: str = "ok") -> None:
@@ -209,10 +245,21 @@ class FolderJobs:
         assert job.claim is not None and job.inbox is not None
         runtime, claim = job.inbox, job.claim
         began = time.monotonic()
+        if await asyncio.to_thread(pdf_jobs.lost, job.pdf, claim.record):
+            job.pdf_written = False
+            self.queue.appendleft(job)  # the worker writes the PDF again from the Document
+            self.host.dispatch()
+            return
         try:
             written, original = await asyncio.to_thread(
-                outputs.complete_success, runtime.targets, claim, job.document, runtime.kept
+                outputs.complete_success,
+                runtime.targets,
+                claim,
+                job.document,
+                runtime.kept,
+                pdf=Path(job.pdf.temp) if job.pdf is not None else None,
             )
+            await asyncio.to_thread(pdf_jobs.discard, job.pdf)  # linked into place: the temporary name goes
             if runtime.settings.dedupe and written.get("json"):
                 await asyncio.to_thread(dedupe.remember, runtime.settings.outbox, claim.record.sha256, written["json"])
             await asyncio.to_thread(runtime.area.release, claim)
@@ -240,6 +287,7 @@ class FolderJobs:
         job.error = info
         began = time.monotonic()
         try:
+            await asyncio.to_thread(pdf_jobs.discard, job.pdf)  # a failed file gets no results at all
             moved = await asyncio.to_thread(outputs.fail, runtime.targets, claim, info, node=self.host.owner.node)
             await asyncio.to_thread(runtime.area.release, claim)
         except ClaimLostError as exc:
@@ -283,6 +331,8 @@ class FolderJobs:
         for job in self.retries.due(now):
             if self.host.draining:
                 self.host.spawn(self.hand_back(job))
+            elif job.retry_action == "write" and job.pdf is not None and not job.pdf_written:
+                self.queue.appendleft(job)  # the PDF could not be written: a worker writes it from the Document
             elif job.retry_action == "write":
                 self.finish_success(job)
             elif job.retry_action == "fail":
@@ -327,6 +377,7 @@ class FolderJobs:
         record = claim.record
 
         def give_back() -> str:
+            pdf_jobs.discard(job.pdf)  # the next attempt writes its own
             complete = record.stage == outputs.PLACING and outputs.outputs_complete(record)
             if record.stage in (outputs.FINISHING, outputs.FAILING) or complete:
                 claim.save()

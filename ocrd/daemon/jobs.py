@@ -14,6 +14,7 @@ from ocrd.daemon.durable import TEMP_SUFFIX
 from ocrd.daemon.errors import error_info
 from ocrd.daemon.inbox import InboxRuntime
 from ocrd.daemon.outputs import iso
+from ocrd.daemon.pdf_jobs import PdfRequest
 from ocrd.errors import OcrdError
 from ocrd.result import Document
 
@@ -39,6 +40,14 @@ class Job:
     retry_reason: str = ""
     backoff: float = 1.0
     error: dict[str, Any] | None = None
+    pdf: PdfRequest | None = None  # the searchable PDF a worker writes for it, when one is wanted
+    pdf_written: bool = False  # the worker wrote pdf.temp (reading again is not needed to place it)
+    from_dedupe: bool = False  # the Document is an earlier identical file's
+
+    @property
+    def reuse(self) -> Document | None:
+        """What the worker need not read again: the Document, when only the PDF is still missing."""
+        return self.document if self.pdf is not None else None
 
     @property
     def inbox_name(self) -> str:

@@ -112,13 +112,23 @@ class Targets:
 # --- success -------------------------------------------------------------------------------------------
 
 
-def result_files(rel: str, document: Document) -> dict[str, bytes]:
-    """``a.pdf`` -> ``a.pdf.txt`` and ``a.pdf.json``; the JSON is linked last: its presence means complete."""
+def result_files(
+    rel: str, document: Document, *, outputs: tuple[str, ...] = ("json", "txt"), pdf: Path | None = None
+) -> dict[str, bytes | Path]:
+    """``a.pdf`` -> ``a.pdf.txt``, ``a.pdf.pdf`` (a written temporary file) and ``a.pdf.json``.
+
+    The JSON is linked last: its presence means complete.
+    """
     name = split_rel(rel)[1]
-    return {
-        result_name(name, ".txt"): document.to_text().encode(),
-        result_name(name, ".json"): (document.to_json() + "\n").encode(),
-    }
+    files: dict[str, bytes | Path] = {}
+    if "txt" in outputs:
+        files[result_name(name, ".txt")] = document.to_text().encode()
+    if "pdf" in outputs:
+        if pdf is None:
+            raise ValueError("a PDF output needs the PDF written by the worker")
+        files[result_name(name, ".pdf")] = pdf
+    files[result_name(name, ".json")] = (document.to_json() + "\n").encode()
+    return files
 
 
 def _kind(path: str) -> str:
@@ -126,8 +136,8 @@ def _kind(path: str) -> str:
     return os.path.splitext(path)[1].lstrip(".")
 
 
-def write_results(targets: Targets, claim: Claim, document: Document) -> dict[str, str]:
-    """Write the sidecars durably; returns {"txt": path, "json": path}."""
+def write_results(targets: Targets, claim: Claim, document: Document, pdf: Path | None = None) -> dict[str, str]:
+    """Write the sidecars durably; returns {"txt": path, "json": path} (and "pdf" when the inbox wants it)."""
     inbox = targets.inbox
     targets.check(inbox.outbox)
     folder = Path(inbox.outbox, split_rel(claim.rel)[0])
@@ -139,7 +149,8 @@ def write_results(targets: Targets, claim: Claim, document: Document) -> dict[st
         record.outputs = {_kind(name): str(path) for name, path in chosen.items()}
         claim.save()
 
-    placed = place_group(folder, result_files(claim.rel, document), plan=plan)
+    files = result_files(claim.rel, document, outputs=inbox.outputs, pdf=pdf)
+    placed = place_group(folder, files, plan=plan)
     return {_kind(name): str(path) for name, path in placed.items()}
 
 
@@ -250,8 +261,9 @@ FINISHED = "finished"
 
 def outputs_complete(record: Any) -> bool:
     """The planned sidecars exist and the JSON is ours (same source bytes)."""
-    json_path, txt_path = record.outputs.get("json"), record.outputs.get("txt")
-    if not json_path or not txt_path or not os.path.exists(txt_path):
+    json_path = record.outputs.get("json")
+    others = [path for kind, path in record.outputs.items() if kind != "json"]
+    if not json_path or not all(os.path.exists(path) for path in others):
         return False
     try:
         data = json.loads(Path(json_path).read_text())
@@ -261,15 +273,17 @@ def outputs_complete(record: Any) -> bool:
 
 
 def discard_partial_outputs(record: Any) -> None:
-    """Remove sidecars that a crashed attempt linked before it could finish the pair."""
-    json_path, txt_path = record.outputs.get("json"), record.outputs.get("txt")
+    """Remove sidecars that a crashed attempt linked before it could finish the group."""
+    json_path = record.outputs.get("json")
     if json_path and os.path.exists(json_path):
         with contextlib.suppress(OSError, ValueError):
             if json.loads(Path(json_path).read_text()).get("sha256") == record.sha256:
                 os.unlink(json_path)
-    if txt_path and os.path.exists(txt_path) and not (json_path and os.path.exists(json_path)):
-        # txt is linked first and names were free when planned: an orphan txt is this claim's.
-        os.unlink(txt_path)
+    if not (json_path and os.path.exists(json_path)):
+        # The others are linked before the JSON and their names were free when planned: orphans are this claim's.
+        for kind, path in record.outputs.items():
+            if kind != "json" and os.path.exists(path):
+                os.unlink(path)
     record.outputs = {}
 
 
@@ -282,12 +296,18 @@ def ensure_owned(claim: Claim) -> None:
 
 
 def complete_success(
-    targets: Targets, claim: Claim, document: Document | None, kept: KeptIndex | None = None
+    targets: Targets,
+    claim: Claim,
+    document: Document | None,
+    kept: KeptIndex | None = None,
+    *,
+    pdf: Path | None = None,
 ) -> tuple[dict[str, str], str | None]:
     """Sidecars, then the original; safe to call again after a failure or crash at any point.
 
     Returns (sidecar paths, where the original went). ``document`` may be None only when the
-    record shows the sidecars are already complete (resuming after a crash).
+    record shows the sidecars are already complete (resuming after a crash). ``pdf`` is the
+    searchable PDF a worker wrote to a temporary file, for an inbox whose outputs include it.
     """
     ensure_owned(claim)
     record = claim.record
@@ -299,7 +319,7 @@ def complete_success(
             discard_partial_outputs(record)
         if document is None:
             raise ValueError("no document to write and no complete sidecars recorded")
-        outputs = write_results(targets, claim, document)
+        outputs = write_results(targets, claim, document, pdf)
     if targets.inbox.ledger and record.stage == PLACING:
         # After the sidecars, before the original moves (FINISHING): a failed or cut-off ledger
         # write comes back here, and the row is then added only where it is missing.

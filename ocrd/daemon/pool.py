@@ -23,6 +23,7 @@ from ocrd.config import EngineSettings
 from ocrd.daemon import worker
 from ocrd.daemon.errors import error_from_info
 from ocrd.daemon.logs import event
+from ocrd.daemon.pdf_jobs import PdfRequest
 from ocrd.errors import InternalError, OcrdError
 from ocrd.result import Document
 
@@ -36,6 +37,8 @@ class PoolJob(Protocol):
     path: str
     source: str
     overrides: dict[str, Any]
+    pdf: PdfRequest | None  # write the searchable PDF there too
+    reuse: Document | None  # already read: the worker only writes the PDF
 
 
 @dataclass
@@ -47,6 +50,7 @@ class Outcome:
     error: dict[str, Any] | None = None
     seconds: float = 0.0  # time the worker spent on it
     detail: str = ""  # for crashes: how the worker died
+    pdf_error: dict[str, Any] | None = None  # "done", but the searchable PDF could not be written
 
 
 def describe_exit(exitcode: int | None) -> str:
@@ -237,7 +241,7 @@ class WorkerPool:
         for slot in self._slots:
             if slot.state == IDLE and not self._stopping:
                 try:
-                    slot.conn.send(("job", job.id, job.path, job.source, job.overrides))
+                    slot.conn.send(("job", job.id, job.path, job.source, job.overrides, job.pdf, job.reuse))
                 except (OSError, ValueError):
                     continue  # it just died; its sentinel will tell us
                 slot.state, slot.job, slot.job_started = BUSY, job, time.monotonic()
@@ -296,7 +300,7 @@ class WorkerPool:
             return
         slot.state = IDLE
         if kind == "done":
-            outcome = Outcome("done", document=message[2], seconds=message[3])
+            outcome = Outcome("done", document=message[2], seconds=message[3], pdf_error=message[4])
         else:
             outcome = Outcome("error", error=message[2], seconds=message[3])
         self.on_outcome(job, outcome)

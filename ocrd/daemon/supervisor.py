@@ -33,6 +33,7 @@ from ocrd.daemon.jobs import Job, reason
 from ocrd.daemon.logs import event
 from ocrd.daemon.metrics import DaemonMetrics
 from ocrd.daemon.notify import SystemdNotifier
+from ocrd.daemon.pdf_jobs import PdfRequest
 from ocrd.daemon.pool import Outcome, WorkerPool
 from ocrd.daemon.reporting import Reporter
 from ocrd.daemon.uploads import UploadQueue
@@ -401,11 +402,14 @@ class Supervisor:
         lang: str | None = None,
         source: str | None = None,
         fields: str | None = None,
+        pdf: PdfRequest | None = None,
     ) -> Document:
         """Read one file with the shared worker pool and return its Document.
 
         ``fields`` is a mode of the fields stage (ocrd.fields.model.FIELD_MODES) for this file
-        only; None keeps the configured one. Raises the ocrd.errors types: InputError subclasses
+        only; None keeps the configured one. With ``pdf`` the worker also writes the searchable
+        PDF to ``pdf.temp`` (the Document is returned only once it is written, and a PDF that cannot
+        be written fails the call like a file that cannot be read). Raises the ocrd.errors types: InputError subclasses
         for bad files, QueueFullError (a TransientError) at once when too many uploads are
         waiting, JobTimeoutError, ...
         """
@@ -429,6 +433,7 @@ class Supervisor:
             str(path),
             overrides,
             future=asyncio.get_running_loop().create_future(),
+            pdf=pdf,
         )
         self.uploads.add(job)
         self.dispatch()

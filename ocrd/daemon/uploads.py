@@ -58,7 +58,7 @@ class UploadQueue:
             job.crashes += 1
             self.waiting.appendleft(job)
             return
-        if outcome.kind == "done":
+        if outcome.kind == "done" and outcome.pdf_error is None:
             document = outcome.document
             assert document is not None
             if not job.future.done():
@@ -66,7 +66,9 @@ class UploadQueue:
             self.reporter.record(UPLOAD, "ok", job, document=document)
             return
         error: OcrdError
-        if outcome.kind == "error":
+        if outcome.kind == "done":  # read, but its searchable PDF could not be written
+            error = error_from_info(outcome.pdf_error or {})
+        elif outcome.kind == "error":
             error = error_from_info(outcome.error or {})
         elif outcome.kind == "timeout":
             error = JobTimeoutError(f"reading took longer than {job_timeout:g} s")

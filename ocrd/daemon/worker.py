@@ -3,13 +3,20 @@
 Runs in a process started with the "spawn" method (onnxruntime's threads and fork do not mix).
 It talks to the supervisor over one pipe:
 
-    supervisor -> worker   ("job", job_id, path, source, overrides)   |   ("stop",)
+    supervisor -> worker   ("job", job_id, path, source, overrides, pdf, document)   |   ("stop",)
     worker -> supervisor   ("ready", pid, load_seconds, engine)  |  ("fatal", error)
-                           ("done", job_id, Document, seconds)  |  ("error", job_id, error, seconds)
+                           ("done", job_id, Document, seconds, pdf_error)  |  ("error", job_id, error, seconds)
 
-It never touches the inbox, the outbox or metrics: results go back to the supervisor, which
-writes them. It dies with the supervisor (PR_SET_PDEATHSIG) so a killed daemon leaves no
-orphans still burning CPU.
+``pdf`` is None or a ``PdfRequest``: check the input before reading it (a signed PDF is refused
+as an error), and after reading write the searchable PDF to the temporary file it names.
+``document``, when given, is the file's Document already read (an earlier identical file, or a
+PDF whose first write failed): only the PDF is written, nothing is read again. ``pdf_error`` is
+None, or the error of writing the PDF (the Document is still good): retryable for a disk or
+folder problem, otherwise the file's.
+
+The only file it writes is that PDF's temporary file: the sidecars, the original and the
+metrics are the supervisor's. It dies with the supervisor (PR_SET_PDEATHSIG) so a killed daemon
+leaves no orphans still burning CPU.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ocrd.config import EngineSettings
+from ocrd.daemon import pdf_jobs
 from ocrd.daemon.errors import describe_error, error_info
 from ocrd.errors import OcrdError, TransientError
 
@@ -118,20 +126,24 @@ def run(conn: Any, settings: EngineSettings, factory: str, parent_pid: int) -> N
             return
         if message[0] == "stop":
             return
-        _, job_id, path, source, overrides = message
+        _, job_id, path, source, overrides, pdf, document = message
         began = time.perf_counter()
         try:
-            # The fields settings (an inbox's mode and rules) go with the call: the same models
-            # serve every inbox. Only settings that change how pixels are read get a pipeline.
-            engine_overrides = {name: value for name, value in overrides.items() if name != "fields"}
-            key = tuple(sorted(engine_overrides.items()))
-            pipeline = pipelines.get(key)
-            if pipeline is None:
-                pipeline = pipelines[key] = build(dataclasses.replace(settings, **engine_overrides))
-                warm_up(pipeline)
-            per_call = {"fields": overrides["fields"]} if "fields" in overrides else {}
-            document = pipeline.run_path(path, source=source, **per_call)
-            reply: tuple[Any, ...] = ("done", job_id, document, time.perf_counter() - began)
+            if pdf is not None:
+                pdf_jobs.check_input(pdf, path)  # also for a reused Document: its first reading may have made no PDF
+            if document is None:
+                # The fields settings (an inbox's mode and rules) go with the call: the same models
+                # serve every inbox. Only settings that change how pixels are read get a pipeline.
+                engine_overrides = {name: value for name, value in overrides.items() if name != "fields"}
+                key = tuple(sorted(engine_overrides.items()))
+                pipeline = pipelines.get(key)
+                if pipeline is None:
+                    pipeline = pipelines[key] = build(dataclasses.replace(settings, **engine_overrides))
+                    warm_up(pipeline)
+                per_call = {"fields": overrides["fields"]} if "fields" in overrides else {}
+                document = pipeline.run_path(path, source=source, **per_call)
+            pdf_error = pdf_jobs.write(pdf, path, document, source) if pdf is not None else None
+            reply: tuple[Any, ...] = ("done", job_id, document, time.perf_counter() - began, pdf_error)
         except MemoryError:
             reply = ("error", job_id, _memory_error(), time.perf_counter() - began)
         except OSError as exc:  # the claimed file became unreadable (share gone): not the file's fault
@@ -142,9 +154,10 @@ def run(conn: Any, settings: EngineSettings, factory: str, parent_pid: int) -> N
             if not isinstance(exc, OcrdError):
                 info["message"] = f"unexpected {type(exc).__name__} while reading {source}: {exc}"
             reply = ("error", job_id, info, time.perf_counter() - began)
-        if reply[0] == "error" and path != source:
+        problem = reply[2] if reply[0] == "error" else reply[4]
+        if problem is not None and path != source:
             # Messages name the file as the user knows it, not its hidden claimed location.
-            reply[2]["message"] = reply[2]["message"].replace(str(path), source)
+            problem["message"] = problem["message"].replace(str(path), source)
         conn.send(reply)
 
 

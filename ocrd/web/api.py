@@ -17,9 +17,10 @@ from typing import Any
 from aiohttp import web
 
 from ocrd.errors import OcrdError
+from ocrd.outputs_choice import PDF
 from ocrd.result import Document
 from ocrd.web.context import context_of
-from ocrd.web.replies import dumps, envelope, fail, failure_for
+from ocrd.web.replies import BAD_REQUEST, ApiFailure, dumps, envelope, fail, failure_for
 from ocrd.web.uploads import receive_upload
 
 
@@ -41,6 +42,12 @@ async def ocr(request: web.Request) -> web.StreamResponse:
         try:
             upload = await receive_upload(request, folder, context.max_upload_bytes)
             name = upload.name
+            if PDF in upload.outputs:
+                raise ApiFailure(
+                    BAD_REQUEST,
+                    "POST /ocr answers with JSON only; for a searchable PDF submit the file to POST /api/jobs "
+                    "with outputs=json,txt,pdf and download GET /api/jobs/{id}/result.pdf",
+                )
             document = await context.supervisor.submit_file(
                 upload.path, lang=upload.lang, source=upload.name, fields=upload.fields
             )

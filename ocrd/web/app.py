@@ -135,6 +135,7 @@ def _add_routes(app: web.Application) -> None:
     r.add_delete("/api/jobs/{job_id}", jobs.delete)
     r.add_get("/api/jobs/{job_id}/result.json", jobs.result_json)
     r.add_get("/api/jobs/{job_id}/result.txt", jobs.result_txt)
+    r.add_get("/api/jobs/{job_id}/result.pdf", jobs.result_pdf)
     r.add_get("/api/jobs/{job_id}/pages/{page}/image", jobs.page_image)
     r.add_get("/healthz", health.healthz)
     r.add_get("/readyz", health.readyz)

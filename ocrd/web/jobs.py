@@ -1,9 +1,10 @@
 """The job API, for documents too large to wait for in one request (and for the upload page).
 
-POST   /api/jobs                          multipart "image" (+ "lang", "fields")  -> 202, the job
+POST   /api/jobs                          multipart "image" (+ "lang", "fields", "outputs")  -> 202, the job
 GET    /api/jobs/{id}[?wait=SECONDS]      the job's state (waits up to 30 s for it to finish)
 GET    /api/jobs/{id}/result.json         the result document (the sidecar schema)
 GET    /api/jobs/{id}/result.txt          the text, pages separated by form feeds
+GET    /api/jobs/{id}/result.pdf          the searchable PDF, for a job submitted with outputs=...,pdf
 GET    /api/jobs/{id}/pages/{n}/image     page n (0-based) as a JPEG preview
 DELETE /api/jobs/{id}                     forget it now (a waiting job leaves the queue)
 """
@@ -12,18 +13,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
 from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
 
+from ocrd.daemon.pdf_jobs import plan_in
 from ocrd.errors import OcrdError
 from ocrd.names import result_name
+from ocrd.outputs_choice import PDF
 from ocrd.result import Document
 from ocrd.web.context import WebContext, context_of
 from ocrd.web.formatting import iso
-from ocrd.web.jobstore import DONE, FAILED, PENDING, WebJob
+from ocrd.web.jobstore import DONE, FAILED, PENDING, RESULT_PDF, WebJob
 from ocrd.web.previews import render_preview
 from ocrd.web.replies import BAD_REQUEST, NOT_FINISHED, NOT_FOUND, ApiFailure, failure_for, ok
 from ocrd.web.uploads import Upload, receive_upload
@@ -39,6 +43,7 @@ def describe(job: WebJob, context: WebContext) -> dict[str, Any]:
         "source": job.upload.name,
         "lang": job.upload.lang,
         "fields_mode": job.upload.fields,
+        "outputs": list(job.upload.outputs),
         "bytes": job.upload.size,
         "format": job.upload.fmt,
         "created_at": iso(job.created),
@@ -55,6 +60,8 @@ def describe(job: WebJob, context: WebContext) -> dict[str, Any]:
         info["lines"] = len(job.document.lines)
         info["fields"] = fields_summary(job.document)
         info["links"].update({"json": f"{base}/result.json", "txt": f"{base}/result.txt"})
+        if job.pdf_bytes is not None:
+            info["links"]["pdf"] = f"{base}/result.pdf"
         if job.original_kept:
             info["links"]["page_image"] = f"{base}/pages/{{n}}/image"
     if job.state == FAILED and job.error is not None:
@@ -106,7 +113,15 @@ async def submit(request: web.Request) -> web.StreamResponse:
             raise
 
         async def run(item: Upload) -> Any:
-            return await supervisor.submit_file(item.path, lang=item.lang, source=item.name, fields=item.fields)
+            # The worker that reads the file writes its PDF too (it has the pages and the lines at
+            # hand), under a temporary name: result.pdf exists only once it is complete.
+            pdf = plan_in(folder, item.name) if PDF in item.outputs else None
+            document = await supervisor.submit_file(
+                item.path, lang=item.lang, source=item.name, fields=item.fields, pdf=pdf
+            )
+            if pdf is not None:
+                await asyncio.to_thread(os.replace, pdf.temp, folder / RESULT_PDF)
+            return document
 
         job = await context.store.add(job_id, folder, upload, run)
     location = f"/api/jobs/{job.id}"
@@ -158,9 +173,28 @@ async def result_txt(request: web.Request) -> web.StreamResponse:
     )
 
 
+async def result_pdf(request: web.Request) -> web.StreamResponse:
+    context = context_of(request)
+    job = _finished(_job(request), context)
+    if PDF not in job.upload.outputs:
+        raise ApiFailure(
+            NOT_FOUND,
+            "this job has no searchable PDF: it was not asked for; submit the file again with outputs=json,txt,pdf",
+        )
+    if job.pdf_bytes is None:
+        raise ApiFailure(NOT_FOUND, "the searchable PDF is no longer stored (old uploads are removed to save space)")
+    # Always a download: a PDF opened in the browser tab would replace the upload page.
+    headers = {"Content-Type": "application/pdf", **_attachment(job.upload.name, ".pdf")}
+    return web.FileResponse(job.pdf_path, headers=headers)
+
+
 def _download_headers(request: web.Request, name: str, suffix: str) -> dict[str, str]:
     if "download" not in request.query:
         return {}
+    return _attachment(name, suffix)
+
+
+def _attachment(name: str, suffix: str) -> dict[str, str]:
     # Named as the daemon and `ocrd ocr --out` name results: scan.jpg -> scan.jpg.json.
     filename = result_name(name, suffix)
     ascii_name = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\;' else "_" for ch in filename)

@@ -1,8 +1,8 @@
 """Jobs of the job API (and of the upload page): one folder each, kept until they expire.
 
 A job is an upload waiting for, or done with, the supervisor's worker pool. Its folder holds
-the uploaded file under a fixed name (page previews are rendered from it) and nothing else;
-the result stays in memory. Finished jobs expire ``ttl`` seconds after they finished; the
+the uploaded file under a fixed name (page previews are rendered from it) and, when the upload
+asked for one, the searchable PDF the worker wrote (``result.pdf``); the result stays in memory. Finished jobs expire ``ttl`` seconds after they finished; the
 store also caps how many jobs and how many stored bytes it keeps, so it stays bounded however
 many uploads arrive.
 """
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ocrd.errors import InternalError, OcrdError
+from ocrd.outputs_choice import PDF
 from ocrd.result import Document
 from ocrd.web.uploads import Upload
 
@@ -29,7 +30,8 @@ log = logging.getLogger("ocrd.web")
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
 MAX_JOBS = 1000  # finished jobs kept at most; the oldest go first
-STORE_BUDGET = 2 * 1024**3  # bytes of uploads kept for previews; beyond, the oldest originals are dropped
+STORE_BUDGET = 2 * 1024**3  # bytes of uploads and PDFs kept; beyond, the oldest jobs' files are dropped
+RESULT_PDF = "result.pdf"  # a job's searchable PDF inside its folder
 LEFTOVER_AGE = 24 * 3600.0  # folders of earlier processes older than this are removed at start
 
 Submit = Callable[[Upload], Awaitable[Document]]
@@ -46,8 +48,13 @@ class WebJob:
     document: Document | None = None
     error: OcrdError | None = None
     original_kept: bool = True
+    pdf_bytes: int | None = None  # the size of its searchable PDF while it is stored; None: none (any more)
     task: asyncio.Task[None] | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def pdf_path(self) -> Path:
+        return self.folder / RESULT_PDF
 
 
 class JobStore:
@@ -100,6 +107,8 @@ class JobStore:
     async def _run(self, job: WebJob, submit: Submit) -> None:
         try:
             job.document = await submit(job.upload)
+            if PDF in job.upload.outputs:
+                job.pdf_bytes = (await asyncio.to_thread(os.stat, job.pdf_path)).st_size
             job.state = DONE
         except OcrdError as exc:
             job.error, job.state = exc, FAILED
@@ -152,6 +161,7 @@ class JobStore:
             self.jobs.pop(oldest.id, None)
             shutil.rmtree(oldest.folder, ignore_errors=True)
         kept = sum(j.upload.size for j in self.jobs.values() if j.original_kept)
+        kept += sum(j.pdf_bytes or 0 for j in self.jobs.values())
         for job in finished:
             if kept <= self.budget:
                 break
@@ -160,3 +170,8 @@ class JobStore:
                     os.unlink(job.upload.path)
                 job.original_kept = False
                 kept -= job.upload.size
+            if job.pdf_bytes is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(job.pdf_path)
+                kept -= job.pdf_bytes
+                job.pdf_bytes = None

@@ -22,12 +22,14 @@ from ocrd.config import LANGS
 from ocrd.documents import sniff_format
 from ocrd.documents.sniff import HEAD_BYTES, SUPPORTED_FOR_HUMANS, describe_unsupported
 from ocrd.fields.model import FIELD_MODES
+from ocrd.outputs_choice import DEFAULT_OUTPUTS, OutputsChoiceError, split_outputs
 from ocrd.web.replies import BAD_REQUEST, EMPTY_FILE, TOO_LARGE, UNSUPPORTED, ApiFailure
 
 FILE_FIELD = "image"
 LANG_FIELD = "lang"
 FIELDS_FIELD = "fields"
-TEXT_FIELDS = (LANG_FIELD, FIELDS_FIELD)  # small form fields that may also come in the query string
+OUTPUTS_FIELD = "outputs"
+TEXT_FIELDS = (LANG_FIELD, FIELDS_FIELD, OUTPUTS_FIELD)  # small form fields that may also come in the query string
 UPLOAD_NAME = "upload"  # the stored file's name inside its folder, whatever the client called it
 CHUNK = 256 * 1024
 FLUSH_EVERY = 2 * 1024 * 1024  # bytes buffered before one write in a thread
@@ -44,6 +46,9 @@ class Upload:
     fmt: str  # what the content is: one of ocrd.documents.SUPPORTED_FORMATS
     lang: str | None
     fields: str | None = None  # the fields mode asked for (one of FIELD_MODES); None: the daemon's own
+    outputs: tuple[str, ...] = (
+        DEFAULT_OUTPUTS  # result files asked for (ocrd.outputs_choice); json and txt always exist
+    )
 
 
 def display_name(raw: str | None) -> str:
@@ -100,8 +105,18 @@ def parse_fields(value: str | None) -> str | None:
     return mode
 
 
+def parse_outputs(value: str | None) -> tuple[str, ...]:
+    if value is None or not value.strip():
+        return DEFAULT_OUTPUTS
+    try:
+        return split_outputs(value)
+    except OutputsChoiceError as exc:
+        raise ApiFailure(BAD_REQUEST, f"outputs {exc}") from None
+
+
 async def receive_upload(request: web.Request, folder: Path, max_bytes: int) -> Upload:
-    """Read the multipart request: the file in field ``image`` (to ``folder``), optional ``lang`` and ``fields``."""
+    """Read the multipart request: the file in field ``image`` (to ``folder``), optional ``lang``, ``fields``
+    and ``outputs``."""
     if request.content_type != "multipart/form-data":
         raise ApiFailure(
             BAD_REQUEST,
@@ -143,6 +158,7 @@ async def receive_upload(request: web.Request, folder: Path, max_bytes: int) -> 
     # A form field wins over the same parameter in the query string.
     lang = parse_lang(texts.get(LANG_FIELD, request.query.get(LANG_FIELD)))
     fields = parse_fields(texts.get(FIELDS_FIELD, request.query.get(FIELDS_FIELD)))
+    outputs = parse_outputs(texts.get(OUTPUTS_FIELD, request.query.get(OUTPUTS_FIELD)))
     path = folder / UPLOAD_NAME
     if size == 0:
         raise ApiFailure(EMPTY_FILE, f"the uploaded file {name!r} is empty (0 bytes)")
@@ -154,7 +170,7 @@ async def receive_upload(request: web.Request, folder: Path, max_bytes: int) -> 
             f"{name!r} is not a supported document: its content is {describe_unsupported(head)}. "
             f"Supported are {SUPPORTED_FOR_HUMANS}, recognised by content (name and Content-Type are ignored)",
         )
-    return Upload(path=path, name=name, size=size, fmt=fmt, lang=lang, fields=fields)
+    return Upload(path=path, name=name, size=size, fmt=fmt, lang=lang, fields=fields, outputs=outputs)
 
 
 def _head(path: Path) -> bytes:
