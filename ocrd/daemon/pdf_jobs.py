@@ -123,7 +123,26 @@ def write(request: PdfRequest, path: str, document: Document, shown_as: str) -> 
         return describe_error(TransientError(reason(exc, "write the searchable PDF in")))
     except Exception as exc:
         discard(request)
+        system = _system_error(exc)
+        if system is not None:
+            return describe_error(TransientError(f"cannot write the searchable PDF in {target.parent}: {system}"))
         info = describe_error(exc)
         if not isinstance(exc, OcrdError):
             info["message"] = f"unexpected {type(exc).__name__} while writing the searchable PDF of {shown_as}: {exc}"
         return info
+
+
+def _system_error(exc: BaseException) -> str | None:
+    """MuPDF's own words when the error, or what caused it, is a system error (a full disk, an I/O error).
+
+    MuPDF reports a failed write(2) as FzErrorSystem, not OSError, and the writer may wrap it in an
+    input error; a full disk must still wait and retry, not fail the document.
+    """
+    seen: BaseException | None = exc
+    for _ in range(8):  # a cause chain is short; a cycle must not hang the worker
+        if seen is None:
+            return None
+        if type(seen).__name__ == "FzErrorSystem":
+            return str(seen).split(": ", 1)[-1]
+        seen = seen.__cause__ or seen.__context__
+    return None
