@@ -44,8 +44,12 @@ class Code:
     symbology: str = "qr"
 
 
-def read_codes(image: np.ndarray) -> list[Code]:
-    """The QR codes in a page image (BGR, BGRA or gray), top to bottom; [] when there is none."""
+def read_codes(image: np.ndarray, *, retries: bool = True) -> list[Code]:
+    """The QR codes in a page image (BGR, BGRA or gray), top to bottom; [] when there is none.
+
+    ``retries=False`` makes one decoder call only: the retries cost two to three times the first
+    call on a page without a code, which a caller may spend only where a code is expected.
+    """
     gray = _to_gray(image)
     if gray is None:
         return []
@@ -53,7 +57,7 @@ def read_codes(image: np.ndarray) -> list[Code]:
     zxingcpp = _zxing()
     # Retries only with zxing-cpp: an OpenCV call costs ~80 ms, so its retries would cost several
     # times the fields stage's budget on every page that has no code.
-    for attempt, factor in _attempts(gray, retries=zxingcpp is not None):
+    for attempt, factor in _attempts(gray, retries=retries and zxingcpp is not None):
         found = _decode_opencv(attempt) if zxingcpp is None else _decode_zxing(zxingcpp, attempt)
         if found:
             return _codes(found, scale * factor)

@@ -59,6 +59,7 @@ SMALL_LINE_PITCH = 10
 FINE_LINE_PITCH = 16
 # Text-layer pages rendered to look for QR codes, per document (see OcrPipeline._page_codes).
 MAX_TEXT_PAGES_RENDERED_FOR_CODES = 2
+INVOICE_WORD = "发票"  # printed in every title the fields stage reads (增值税…发票, 电子发票)
 
 
 @dataclass
@@ -281,23 +282,27 @@ class OcrPipeline:
 
     # -- documents --------------------------------------------------------------------------
 
-    def _page_codes(self, page_image: PageImage, rendered_for_codes: int) -> list[Code]:
+    def _page_codes(self, page_image: PageImage, lines: list[Line], rendered_for_codes: int) -> list[Code]:
         """QR codes on the page, when the fields stage wants them.
 
-        OCR'd pages have their pixels already. A text-layer page is rendered only for this, so
-        only the first few are: an invoice's code is on its first page, and a 500-page text
-        PDF must not cost 500 renders.
+        Only invoices' codes are used, and a page that is one says so (发票), so only such pages
+        get the decoder's retries, and a text-layer page is rendered for its code only then, for
+        the first few of a document: a 500-page text PDF must not cost 500 renders. Other OCR'd
+        pages get one decoder call: their pixels are there anyway.
         """
+        invoice_like = any(INVOICE_WORD in line.text for line in lines)
         image = page_image.image
         if image is None:
-            if page_image.render is None or rendered_for_codes >= MAX_TEXT_PAGES_RENDERED_FOR_CODES:
+            if not invoice_like or page_image.render is None:
+                return []
+            if rendered_for_codes >= MAX_TEXT_PAGES_RENDERED_FOR_CODES:
                 return []
             try:
                 image = page_image.render()
             except Exception:  # the text layer was good; a page that fails to render loses only its code
                 log.debug("page %d could not be rendered to look for codes", page_image.index + 1, exc_info=True)
                 return []
-        return [Code(code.text, code.box, code.symbology) for code in read_codes(image)]
+        return [Code(code.text, code.box, code.symbology) for code in read_codes(image, retries=invoice_like)]
 
     def run_pages(
         self,
@@ -327,8 +332,8 @@ class OcrPipeline:
                 page = Page(page_image.index, page_image.width, page_image.height, "ocr", reading.lines)
             if want_codes:
                 started = time.perf_counter()
-                page.codes = self._page_codes(page_image, rendered_for_codes)
-                rendered_for_codes += page_image.image is None
+                page.codes = self._page_codes(page_image, page.lines, rendered_for_codes)
+                rendered_for_codes += page_image.image is None and page_image.render is not None
                 totals["codes"] = totals.get("codes", 0.0) + (time.perf_counter() - started) * 1000
             document.pages.append(page)
             clock = time.perf_counter()
