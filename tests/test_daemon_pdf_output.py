@@ -7,7 +7,6 @@ poppler's pdftotext and pdfinfo, as a person's viewer would read them.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import urllib.error
 import urllib.request
@@ -15,7 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pymupdf
 import pytest
 
 from tests.daemon_support import (
@@ -38,41 +36,11 @@ from tests.daemon_support import (
     wait_until,
     write_config,
 )
+from tests.pdf_support import assert_searchable, signed_pdf_bytes
 
 pytestmark = pytest.mark.slow
 
 WITH_PDF = ["json", "txt", "pdf"]
-
-
-def poppler(tool: str, path: Path) -> str:
-    assert shutil.which(tool), f"{tool} not found: install the Debian package poppler-utils"
-    args = [tool, "-enc", "UTF-8", str(path), "-"] if tool == "pdftotext" else [tool, str(path)]
-    return subprocess.run(args, capture_output=True, text=True, check=True, timeout=60).stdout
-
-
-def page_count(path: Path) -> int:
-    for line in poppler("pdfinfo", path).splitlines():
-        if line.startswith("Pages:"):
-            return int(line.split()[1])
-    raise AssertionError(f"pdfinfo printed no page count for {path}")
-
-
-def assert_searchable(pdf: Path, lines: list[str], pages: int) -> None:
-    text = normalize(poppler("pdftotext", pdf))
-    for line in lines:
-        assert normalize(line) in text, f"{pdf.name}: {line!r} not in its text layer: {text!r}"
-    assert page_count(pdf) == pages
-
-
-def signed_pdf_bytes(lines: list[str]) -> bytes:
-    """A scanned PDF whose form holds a signature field, as a signing tool leaves it (/SigFlags 3)."""
-    document = pymupdf.open(stream=image_pdf_bytes([lines]), filetype="pdf")
-    field = document.get_new_xref()
-    document.update_object(field, "<</FT/Sig/T(Signature1)/Type/Annot/Subtype/Widget/Rect[0 0 0 0]/F 132>>")
-    document.xref_set_key(document.pdf_catalog(), "AcroForm", f"<</Fields[{field} 0 R]/SigFlags 3>>")
-    data = document.tobytes()
-    document.close()
-    return data
 
 
 def in_outbox(outbox: Path) -> list[str]:
@@ -253,3 +221,38 @@ def test_a_pdf_that_cannot_be_written_keeps_the_original_and_writes_nothing_unti
         assert list(disk.rglob("*.ocrd-tmp")) == []
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+# --- a crash while the group is written ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("point", ["results-written", "results-planned", "result-linked", "original-planned"])
+def test_a_kill_while_placing_the_pdf_leaves_one_complete_group_and_no_temporary_pdf(
+    tmp_path: Path, point: str
+) -> None:
+    folders = inbox_folders(tmp_path)
+    config = write_config(
+        tmp_path / "ocrd.toml",
+        [inbox_entry(folders, settle=0.3, outputs=WITH_PDF)],
+        daemon={**FAST_DAEMON, "workers": 1},
+        web={"enabled": False},
+    )
+    sample = Sample("page.png", png_bytes(lines_for(9), tmp_path / "page"), lines_for(9))
+    first = Daemon(["--config", str(config)], tmp_path / "first.log", env={"OCRD_CRASH_AT": point}).start()
+    first.wait_ready()
+    drop(folders["inbox"], sample)
+    assert first.process is not None
+    assert first.process.wait(240) == -9, "the daemon killed itself at the crash point"
+    left = [path.name for path in folders["outbox"].rglob("*")]
+    if point == "results-written":
+        assert any(name.startswith(".page.png.pdf~") for name in left), f"the PDF was written by then: {left}"
+
+    second = Daemon(["--config", str(config)], tmp_path / "second.log").start().wait_ready()
+    try:
+        wait_until(lambda: (folders["done"] / sample.name).exists(), timeout=240)
+        wait_until(lambda: not list((folders["inbox"] / ".ocrd" / "processing").iterdir()), timeout=60)
+    finally:
+        assert second.stop() == 0
+    assert in_outbox(folders["outbox"]) == ["page.png.json", "page.png.pdf", "page.png.txt"]
+    assert_searchable(folders["outbox"] / "page.png.pdf", sample.expected, pages=1)
+    assert list(tmp_path.rglob("*.ocrd-tmp")) == [], "the half-placed PDF's temporary file is cleaned up"
