@@ -101,6 +101,13 @@ class Exercises:
         return job
 
     @functools.cached_property
+    def pdf_job(self) -> str:
+        files = {"image": ("total.png", self.png)}
+        job = self.d.post("/api/jobs", files=files, data={"outputs": "json,txt,pdf"}).json()["data"]["id"]
+        assert self.d.wait_job(job)["status"] == "done"
+        return job
+
+    @functools.cached_property
     def failed_job(self) -> str:
         job = self.d.submit("cut.pdf", self.pdf[: len(self.pdf) // 3]).json()["data"]["id"]
         assert self.d.wait_job(job)["status"] == "failed"
@@ -178,6 +185,11 @@ class Exercises:
                     "409": lambda name=name: d.while_pending(name),
                 }.items()
             },
+            ("GET", f"{job}/result.pdf", "200"): lambda: d.d.get(f"/api/jobs/{d.pdf_job}/result.pdf"),
+            ("GET", f"{job}/result.pdf", "400"): lambda: d.d.get(f"/api/jobs/{d.failed_job}/result.pdf"),
+            ("GET", f"{job}/result.pdf", "401"): lambda: d.d.get(f"/api/jobs/{d.pdf_job}/result.pdf", token=False),
+            ("GET", f"{job}/result.pdf", "404"): lambda: d.d.get(f"/api/jobs/{d.done_job}/result.pdf"),
+            ("GET", f"{job}/result.pdf", "409"): lambda: d.while_pending("result.pdf"),
             ("GET", f"{job}/pages/{{page}}/image", "200"): lambda: d.d.get(f"/api/jobs/{d.done_job}/pages/0/image"),
             ("GET", f"{job}/pages/{{page}}/image", "400"): lambda: d.d.get(f"/api/jobs/{d.done_job}/pages/one/image"),
             ("GET", f"{job}/pages/{{page}}/image", "401"): lambda: d.d.get(

@@ -213,11 +213,12 @@ class FolderJobs:
 
     def _pdf_not_written(self, job: Job, info: dict[str, Any]) -> None:
         """As when the sidecars cannot be written: a disk or folder problem waits, the file's own fails it."""
+        assert job.claim is not None
         if info.get("kind") == SourceChangedError.kind:
-            job.document = None  # the file changed after it was read: read it again
+            job.document, job.from_dedupe = None, False  # the file changed after it was read: read it again
             self.queue.appendleft(job)
         elif info.get("retryable"):
-            job.claim.record.attempts = max(0, job.claim.record.attempts - 1)  # type: ignore[union-attr]
+            job.claim.record.attempts = max(0, job.claim.record.attempts - 1)  # the disk, not the file, is to blame
             self.retry_later(
                 job, "write", info.get("message", "the searchable PDF cannot be written"), folder_wide=True
             )

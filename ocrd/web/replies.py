@@ -23,6 +23,7 @@ from ocrd.errors import (
     LimitExceededError,
     ModelError,
     OcrdError,
+    PdfOutputRefusedError,
     TransientError,
     UnsupportedFormatError,
     UsageError,
@@ -43,6 +44,7 @@ EMPTY_FILE = Failure(400, 40002)
 CORRUPT_FILE = Failure(400, 40003)
 ENCRYPTED = Failure(400, 40004)
 UNREADABLE = Failure(400, 40005)  # an input error of no more specific kind
+PDF_REFUSED = Failure(400, 40006)  # no searchable PDF may be made of it (signed, encrypted, PDF/A of a PDF)
 UNAUTHORIZED = Failure(401, 40100)
 NOT_FOUND = Failure(404, 40400)
 METHOD_NOT_ALLOWED = Failure(405, 40500)
@@ -69,6 +71,7 @@ _BY_ERROR: tuple[tuple[type[OcrdError], Failure], ...] = (
     (EmptyFileError, EMPTY_FILE),
     (CorruptFileError, CORRUPT_FILE),
     (EncryptedDocumentError, ENCRYPTED),
+    (PdfOutputRefusedError, PDF_REFUSED),
     (InputError, UNREADABLE),
     (UsageError, BAD_REQUEST),
     (WorkerCrashedError, WORKER_CRASHED),

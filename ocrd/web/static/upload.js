@@ -18,6 +18,7 @@ const dropzone = document.getElementById("dropzone");
 const langSelect = document.getElementById("ocr-lang");
 const fieldsSelect = document.getElementById("fields-mode");
 const showBoxes = document.getElementById("show-boxes");
+const makePdf = document.getElementById("make-pdf");
 const clearButton = document.getElementById("clear-finished");
 const toastBox = document.getElementById("toast");
 
@@ -89,6 +90,7 @@ class Job {
     this.summary = null;
     this.result = null;
     this.error = null; // {code, msg}
+    this.links = {}; // what the job API offers for it once done (json, txt, pdf)
     this.seconds = 0;
     this.pagesShown = PAGES_SHOWN;
     this.highlighter = fieldHighlighter(this);
@@ -155,6 +157,10 @@ class Job {
         el("a", { class: "button", href: `${base}/result.txt?download`, download: "", "data-action": "txt", text: t("job.txt") }),
         el("a", { class: "button", href: `${base}/result.json?download`, download: "", "data-action": "json", text: t("job.json") }),
       );
+      // Only for uploads sent with "Searchable PDF" ticked: the worker wrote it while reading.
+      if (this.links.pdf) {
+        actions.push(el("a", { class: "button", href: this.links.pdf, download: "", "data-action": "pdf", text: t("job.pdf") }));
+      }
     }
     if (this.finished) {
       actions.push(el("button", { type: "button", class: "ghost", text: t("job.remove"), onclick: () => removeJob(this) }));
@@ -345,6 +351,7 @@ function send(job) {
     const form = new FormData();
     form.append("lang", langSelect.value);
     form.append("fields", fieldsSelect.value);
+    form.append("outputs", makePdf.checked ? "json,txt,pdf" : "json,txt");
     form.append("image", job.file, job.name);
     xhr.send(form);
   });
@@ -405,7 +412,10 @@ async function runJob(job) {
       return;
     }
     const data = reply.body.data;
-    if (data.status === "done") break;
+    if (data.status === "done") {
+      job.links = data.links || {};
+      break;
+    }
     if (data.status === "failed") {
       fail(job, data.error || { code: 50000, msg: "" });
       return;
@@ -496,6 +506,22 @@ document.addEventListener("paste", (event) => {
 });
 
 showBoxes.addEventListener("change", () => jobsBox.classList.toggle("hide-boxes", !showBoxes.checked));
+
+// Off unless asked for: writing the PDF costs the server time, and a signed PDF is refused with it.
+// The choice is remembered, like the language.
+const PDF_KEY = "ocrd.upload.pdf";
+try {
+  makePdf.checked = localStorage.getItem(PDF_KEY) === "1";
+} catch (_) {
+  makePdf.checked = false; // storage blocked (privacy mode): the default
+}
+makePdf.addEventListener("change", () => {
+  try {
+    localStorage.setItem(PDF_KEY, makePdf.checked ? "1" : "0");
+  } catch (_) {
+    // not remembered; the box still applies to this page
+  }
+});
 
 clearButton.addEventListener("click", () => {
   for (const job of jobs.filter((item) => item.finished)) removeJob(job);
