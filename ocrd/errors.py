@@ -93,3 +93,33 @@ class InternalError(OcrdError):
 
     exit_code = 70
     kind = "internal"
+
+
+class PdfOutputRefusedError(InputError):
+    """A searchable PDF of this input would do harm; the other results (JSON, text) are unaffected."""
+
+    kind = "pdf-refused"
+
+
+class SignedPdfError(PdfOutputRefusedError):
+    """The PDF carries a digital signature that any rewrite would invalidate."""
+
+    kind = "signed"
+
+
+class ProtectedPdfError(PdfOutputRefusedError):
+    """The PDF is encrypted (even if it opens without a password): a rewrite would drop its protection."""
+
+    kind = "protected"
+
+
+class PdfaInputError(PdfOutputRefusedError):
+    """PDF/A was asked for a PDF input, whose content the PDF output never rewrites to conform."""
+
+    kind = "pdfa-input"
+
+
+class SourceChangedError(TransientError):
+    """The input changed after it was read, so its result no longer describes it: read it again."""
+
+    kind = "changed"
