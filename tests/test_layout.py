@@ -70,3 +70,46 @@ def test_empty_texts_are_dropped_and_confidence_is_weighted_by_length() -> None:
     lines = order_lines(boxes)
     assert [line.text for line in lines] == ["ab cdefgh"]
     assert abs(lines[0].confidence - (0.5 * 2 + 1.0 * 6) / 8) < 1e-6
+
+
+def test_a_vertical_label_beside_a_block_does_not_pull_its_lines_into_one() -> None:
+    boxes = [box(10, 10, 40, 150, "购买方")]  # printed top to bottom, as tall as the block beside it
+    rows = ["名称:武汉市车城物流有限公司", "纳税人识别号:914201007483062457", "地址、电话:武汉经济技术开发区"]
+    boxes += [box(60, 10 + 50 * i, 600, 40 + 50 * i, text) for i, text in enumerate(rows)]
+    assert texts(boxes) == ["购买方", *rows]
+
+
+def test_blocks_side_by_side_with_vertical_labels_are_read_block_by_block() -> None:
+    boxes = [box(10, 10, 40, 110, "购买方信息"), box(520, 10, 550, 110, "销售方信息")]
+    boxes += [box(60, 20, 480, 50, "名称:买方公司"), box(60, 70, 480, 100, "纳税人识别号:91340100728526312J")]
+    boxes += [box(570, 20, 990, 50, "名称:卖方公司"), box(570, 70, 990, 100, "纳税人识别号:914201006791228986")]
+    assert texts(boxes) == [
+        "购买方信息",
+        "名称:买方公司",
+        "纳税人识别号:91340100728526312J",
+        "销售方信息",
+        "名称:卖方公司",
+        "纳税人识别号:914201006791228986",
+    ]
+
+
+def test_a_table_is_read_row_by_row_not_column_by_column() -> None:
+    boxes = []
+    for row in range(6):
+        y = 10 + row * 50
+        # Left half and right half of the table with a blank between them, like a text gutter;
+        # every row has several cells.
+        cells = [(10, 40, f"{row + 1}"), (80, 300, f"11-0{row + 1} 22:51"), (340, 440, "深圳市")]
+        cells += [(540, 800, "西丽|大学城地铁站"), (840, 900, "10.5"), (940, 1010, f"4{row}.59")]
+        boxes += [box(x0, y, x1, y + 30, text) for x0, x1, text in cells]
+    assert texts(boxes) == [f"{r + 1} 11-0{r + 1} 22:51 深圳市 西丽|大学城地铁站 10.5 4{r}.59" for r in range(6)]
+
+
+def test_columns_with_a_gutter_narrower_than_a_line_are_still_columns() -> None:
+    boxes = [box(10, 0, 930, 40, "A header across the page")]
+    for row in range(6):
+        y = 80 + row * 35
+        boxes.append(box(10, y, 455, y + 30, f"left {row}"))
+        boxes.append(box(480, y, 930, y + 30, f"right {row}"))
+    ordered = texts(boxes)
+    assert ordered == ["A header across the page", *[f"left {r}" for r in range(6)], *[f"right {r}" for r in range(6)]]

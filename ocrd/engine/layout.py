@@ -3,10 +3,11 @@
 1. Undo the page's skew for ordering purposes (boxes are rotated by the median text
    angle, so a slightly rotated scan still has horizontal rows).
 2. Recursive XY-cut: a region is split at its widest blank gap, horizontal or vertical,
-   measured in line heights. A vertical cut (columns) is only taken when both sides look
-   like columns of running text, so a form's labels and values stay on one line.
-3. Inside a region that cannot be cut, boxes are grouped into visual rows by vertical
-   overlap, sorted left to right, and each row becomes one line of text.
+   measured in line heights. A vertical cut is only taken between columns of running text
+   or left of a vertical label heading a block (see ``columns``), so a form's labels and
+   values and a table's cells stay on one line per row.
+3. Inside a region that cannot be cut, boxes are grouped into visual rows (see ``rows``),
+   sorted left to right, and each row becomes one line of text.
 """
 
 from __future__ import annotations
@@ -18,33 +19,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Minimum blank gap, in median line heights, for a vertical (column) cut.
-MIN_COLUMN_GAP = 1.2
-# A column side must have at least this many rows of text to count as a column.
-MIN_COLUMN_ROWS = 3
-# Lines in a column of running text fill most of its width.
-MIN_COLUMN_FILL = 0.6
-# Each column is at least this share of the region's width ...
-MIN_COLUMN_SHARE = 0.25
-# ... and the gutter at most this share of the narrower column.
-MAX_GUTTER_SHARE = 0.3
-ROW_OVERLAP = 0.5
+from ocrd.engine.boxes import TextBox
+from ocrd.engine.columns import label_cut, looks_like_columns
+from ocrd.engine.rows import group_rows
 
+__all__ = ["OrderedLine", "TextBox", "join_texts", "order_lines"]
 
-@dataclass
-class TextBox:
-    quad: np.ndarray  # (4, 2) page pixels
-    text: str
-    confidence: float
-    # axis-aligned extent in the de-skewed frame, filled by order_lines
-    x0: float = 0.0
-    y0: float = 0.0
-    x1: float = 0.0
-    y1: float = 0.0
-
-    @property
-    def height(self) -> float:
-        return self.y1 - self.y0
+# Minimum blank gap, in median line heights, for a vertical (column) cut. A gutter is about one em,
+# and detector boxes are taller than the letters (at 300 dpi linn's gutter is 0.9 box heights), so
+# the gap alone says little: ``looks_like_columns`` decides.
+MIN_COLUMN_GAP = 0.6
 
 
 @dataclass
@@ -86,50 +70,13 @@ def _gaps(intervals: list[tuple[float, float]]) -> list[tuple[float, float]]:
     return gaps
 
 
-def _rows(boxes: list[TextBox]) -> list[list[TextBox]]:
-    rows: list[list[TextBox]] = []
-    for box in sorted(boxes, key=lambda b: (b.y0 + b.y1) / 2):
-        if rows:
-            row = rows[-1]
-            top = min(b.y0 for b in row)
-            bottom = max(b.y1 for b in row)
-            overlap = min(bottom, box.y1) - max(top, box.y0)
-            if overlap >= ROW_OVERLAP * min(box.height, bottom - top):
-                row.append(box)
-                continue
-        rows.append([box])
-    return [sorted(row, key=lambda b: b.x0) for row in rows]
-
-
-def _looks_like_column(boxes: list[TextBox]) -> bool:
-    rows = _rows(boxes)
-    if len(rows) < MIN_COLUMN_ROWS:
-        return False
-    left = min(b.x0 for b in boxes)
-    right = max(b.x1 for b in boxes)
-    widths = [max(b.x1 for b in row) - min(b.x0 for b in row) for row in rows]
-    return float(np.median(widths)) >= MIN_COLUMN_FILL * (right - left)
-
-
-def _looks_like_columns(left: list[TextBox], right: list[TextBox], gap: float) -> bool:
-    """Columns of running text: both wide, both filled by their lines, separated by a narrow gutter.
-
-    A form's labels and values also leave a vertical blank, but the label side is
-    narrow and the gap between them is wide compared with the columns, so it is kept
-    as rows ("名称: 上海…" stays one line).
-    """
-    if not (_looks_like_column(left) and _looks_like_column(right)):
-        return False
-    left_width = max(b.x1 for b in left) - min(b.x0 for b in left)
-    right_width = max(b.x1 for b in right) - min(b.x0 for b in right)
-    total = max(b.x1 for b in right) - min(b.x0 for b in left)
-    narrow = min(left_width, right_width)
-    return narrow >= MIN_COLUMN_SHARE * total and gap <= MAX_GUTTER_SHARE * narrow
-
-
 def _split(boxes: list[TextBox], line_height: float) -> list[list[TextBox]] | None:
     best: tuple[float, list[list[TextBox]]] | None = None
     y_gaps = _gaps([(b.y0, b.y1) for b in boxes])
+    widest = max((end - start for start, end in y_gaps), default=0.0)
+    block = label_cut(boxes, line_height, widest)
+    if block:
+        return block
     if y_gaps:
         start, end = max(y_gaps, key=lambda g: g[1] - g[0])
         cut = (start + end) / 2
@@ -142,7 +89,7 @@ def _split(boxes: list[TextBox], line_height: float) -> list[list[TextBox]] | No
         cut = (start + end) / 2
         left = [b for b in boxes if b.x1 <= cut]
         right = [b for b in boxes if b.x1 > cut]
-        if _looks_like_columns(left, right, end - start):
+        if looks_like_columns(left, right, end - start, line_height):
             best = (width, [left, right])
     return best[1] if best else None
 
@@ -152,7 +99,7 @@ def _order(boxes: list[TextBox], line_height: float, depth: int = 0) -> list[lis
         parts = _split(boxes, line_height)
         if parts:
             return [row for part in parts for row in _order(part, line_height, depth + 1)]
-    return _rows(boxes)
+    return group_rows(boxes, line_height)
 
 
 def _is_cjk(char: str) -> bool:
