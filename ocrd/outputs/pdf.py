@@ -25,8 +25,9 @@ import ocrd
 from ocrd.checksums import sha256_of
 from ocrd.config import Limits
 from ocrd.documents.pdf import open_pdf
+from ocrd.documents.sniff import HEAD_BYTES, sniff_format
 from ocrd.documents.source import source_from_path
-from ocrd.errors import CorruptFileError, InternalError, SourceChangedError
+from ocrd.errors import InternalError, SourceChangedError, TransientError
 from ocrd.result import Document, Page
 
 from . import pdfa as pdfa_parts
@@ -69,8 +70,12 @@ def write_searchable_pdf(
             pdfa_parts.make_pdfa(doc, when)
         try:
             doc.save(target, garbage=1, deflate=False, no_new_id=True)
-        except Exception as err:
-            raise CorruptFileError(f"the searchable PDF could not be written: {err}", path=source.name) from err
+        except Exception as err:  # MuPDF reports a full disk or a missing folder as a plain RuntimeError
+            raise TransientError(
+                f"its searchable PDF could not be written to {target}: {err}; check the free space and "
+                "permissions there",
+                path=source.name,
+            ) from err
     finally:
         doc.close()
     _fsync(target)
@@ -96,8 +101,6 @@ def _pdf_with_text(source: Path, document: Document, font: GlyphFont, *, pdfa: b
 
 
 def _pdf_from_images(source: Path, document: Document, font: GlyphFont) -> pymupdf.Document:
-    from ocrd.documents.sniff import HEAD_BYTES, sniff_format
-
     with source.open("rb") as stream:
         fmt = sniff_format(stream.read(HEAD_BYTES))
     if fmt is None:
@@ -130,13 +133,12 @@ def _image_page(
     page = doc.new_page(width=width, height=height)
     picture = raw_stream(doc, image.dictionary, image.data, image.filters)
     contents = f"q {width:.4f} 0 0 {height:.4f} 0 0 cm /{_IMAGE_RESOURCE} Do Q\n".encode("ascii")
+    text = b""
     if result is not None and result.width > 0 and result.height > 0:
-        contents += text_operators(result.lines, pixels_to_pdf(page, result.width, result.height), font, RESOURCE_NAME)
-    doc.xref_set_key(
-        page.xref,
-        "Resources",
-        f"<</XObject<</{_IMAGE_RESOURCE} {picture} 0 R>>/Font<</{RESOURCE_NAME} {font_xref} 0 R>>>>",
-    )
+        text = text_operators(result.lines, pixels_to_pdf(page, result.width, result.height), font, RESOURCE_NAME)
+    fonts = f"/Font<</{RESOURCE_NAME} {font_xref} 0 R>>" if text else ""
+    doc.xref_set_key(page.xref, "Resources", f"<</XObject<</{_IMAGE_RESOURCE} {picture} 0 R>>{fonts}>>")
+    contents += text
     doc.xref_set_key(page.xref, "Contents", f"{new_stream(doc, contents)} 0 R")
 
 

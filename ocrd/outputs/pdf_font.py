@@ -73,11 +73,11 @@ class GlyphFont:
         doc.update_object(
             descriptor,
             f"<</Type/FontDescriptor/FontName/{name}/Flags 4"
-            f"/FontBBox[{' '.join(_num(v * scale) for v in (box.x0, box.y0, box.x1, box.y1))}]/ItalicAngle 0"
-            f"/Ascent {_num(self.ascender * scale)}/Descent {_num(self.descender * scale)}"
-            f"/CapHeight {_num(self.ascender * scale)}/StemV 80/FontFile2 {file_xref} 0 R>>",
+            f"/FontBBox[{' '.join(number(v * scale) for v in (box.x0, box.y0, box.x1, box.y1))}]/ItalicAngle 0"
+            f"/Ascent {number(self.ascender * scale)}/Descent {number(self.descender * scale)}"
+            f"/CapHeight {number(self.ascender * scale)}/StemV 80/FontFile2 {file_xref} 0 R>>",
         )
-        widths = " ".join(f"{gid}[{_num(self._advance_of[gid] * scale)}]" for gid in gids)
+        widths = " ".join(f"{gid}[{number(self._advance_of[gid] * scale)}]" for gid in gids)
         cid_font = doc.get_new_xref()
         doc.update_object(
             cid_font,
@@ -155,6 +155,7 @@ def _ref(value: str) -> int:
     return int(value.split()[0])
 
 
-def _num(value: float) -> str:
-    text = f"{value:.3f}".rstrip("0").rstrip(".")
+def number(value: float, places: int = 3) -> str:
+    """A PDF number: fixed point (PDF has no exponents), no trailing zeros."""
+    text = f"{value:.{places}f}".rstrip("0").rstrip(".")
     return "0" if text in ("", "-0") else text

@@ -127,9 +127,21 @@ def jpeg_end(data: bytes) -> int:
         length = struct.unpack(">H", data[at + 2 : at + 4])[0]
         at += 2 + length
         if marker == 0xDA:  # start of scan: entropy-coded data until the next real marker
-            while at + 1 < len(data) and not (data[at] == 0xFF and data[at + 1] not in (0x00, *range(0xD0, 0xD8))):
-                at += 1
+            at = _after_scan(data, at)
     return len(data)
+
+
+def _after_scan(data: bytes, at: int) -> int:
+    """Where the entropy-coded data starting at ``at`` ends: at the first 0xFF that is not a
+    stuffed zero byte (FF 00) or a restart marker (FF D0-D7)."""
+    while True:
+        at = data.find(b"\xff", at)
+        if at < 0 or at + 1 >= len(data):
+            return len(data)
+        follower = data[at + 1]
+        if follower != 0x00 and not 0xD0 <= follower <= 0xD7:
+            return at
+        at += 2
 
 
 def _pixel_object(bgr: np.ndarray, dpi: tuple[float, float]) -> ImageObject:

@@ -40,10 +40,11 @@ class PdfTextLayer:
         if result.source != "ocr" or not result.lines or result.width <= 0 or result.height <= 0:
             return 0
         lines = lines_not_over_text(page, result)
-        resource = self._font_resource(page)
+        resource = self._free_font_name(page)
         contents = text_operators(lines, pixels_to_pdf(page, result.width, result.height), self.font, resource)
         if not contents:
             return 0
+        self._add_font_resource(page, resource)
         if self._save is None:
             self._save, self._restore = new_stream(self.doc, b"q\n"), new_stream(self.doc, b"Q\n")
         layer = new_stream(self.doc, contents)
@@ -51,21 +52,23 @@ class PdfTextLayer:
         self.doc.xref_set_key(page.xref, "Contents", "[" + " ".join(f"{xref} 0 R" for xref in streams) + "]")
         return len(lines)
 
-    def _font_resource(self, page: pymupdf.Page) -> str:
-        """Name the font in the page's resources (giving the page its own resources if it inherits them)."""
+    def _free_font_name(self, page: pymupdf.Page) -> str:
+        """A font resource name the page does not use for another font (another tool's, by chance)."""
+        name, number = RESOURCE_NAME, 0
+        ours = ("xref", f"{self.font_xref} 0 R")
+        while self.doc.xref_get_key(page.xref, f"Resources/Font/{name}") not in (("null", "null"), ours):
+            number += 1
+            name = f"{RESOURCE_NAME}{number}"
+        return name
+
+    def _add_font_resource(self, page: pymupdf.Page, name: str) -> None:
         doc = self.doc
         if doc.xref_get_key(page.xref, "Resources")[0] == "null":
             # Inherited from the page tree: a Font entry written on the page would hide the rest.
             doc.xref_set_key(page.xref, "Resources", _inherited(doc, page.xref, "Resources") or "<<>>")
         if doc.xref_get_key(page.xref, "Resources/Font")[0] == "null":
             doc.xref_set_key(*_direct(doc, page.xref, "Resources/Font"), "<<>>")
-        name, number = RESOURCE_NAME, 0
-        ours = ("xref", f"{self.font_xref} 0 R")
-        while doc.xref_get_key(page.xref, f"Resources/Font/{name}") not in (("null", "null"), ours):
-            number += 1  # the page has a font of that name already (another tool's, by chance)
-            name = f"{RESOURCE_NAME}{number}"
         doc.xref_set_key(*_direct(doc, page.xref, f"Resources/Font/{name}"), f"{self.font_xref} 0 R")
-        return name
 
 
 def _direct(doc: pymupdf.Document, xref: int, path: str) -> tuple[int, str]:

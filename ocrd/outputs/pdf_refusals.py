@@ -71,7 +71,7 @@ def check_open_pdf(doc: pymupdf.Document, name: str, *, pdfa: bool = False, path
         raise PdfaInputError(
             "PDF/A output is made from images only: turning an arbitrary PDF into PDF/A means "
             "rewriting its fonts, colours and transparency, and the PDF output never changes a "
-            "PDF's content. Turn pdf_a off for such files, or convert the PDF to PDF/A first "
+            "PDF's content. Turn 'pdfa' off for such files, or convert the PDF to PDF/A first "
             "(for example with Ghostscript) and submit that",
             path=name,
         )

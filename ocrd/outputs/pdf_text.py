@@ -29,13 +29,13 @@ import pymupdf
 
 from ocrd.result import Line
 
-from .pdf_font import GlyphFont, _num
+from .pdf_font import GlyphFont, number
 
 # Boxes thinner than this (in points) are noise: nothing a reader could select.
 _MIN_SIDE_POINTS = 0.5
-_CJK_SPACE = re.compile(
-    r"(?<=[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f])\s+(?=[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f])"
-)
+# CJK ideographs, radicals, kana, CJK punctuation and full-width forms: no spaces between them.
+_CJK = "[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]"
+_CJK_SPACE = re.compile(f"(?<={_CJK})\\s+(?={_CJK})")
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -95,8 +95,12 @@ def _line_operators(line: Line, to_pdf: pymupdf.Matrix, font: GlyphFont, resourc
     size = height / (font.ascender - font.descender)
     origin = top_left - up * (font.ascender * size)  # the baseline, ascender below the top edge
     stretch = 100.0 * width / (natural * size)
-    matrix = " ".join(_num(v) for v in (unit.x, unit.y, up.x, up.y, origin.x, origin.y))
-    return f"/{resource} {_num(size)} Tf {_num(stretch)} Tz {matrix} Tm <{codes}> Tj\n"
+    # Direction to 5 places (a 0.00001 turn is 0.005 pt at the end of an A4-wide line), positions to 0.001 pt.
+    turn = " ".join(number(v, 5) for v in (unit.x, unit.y, up.x, up.y))
+    return (
+        f"/{resource} {number(size)} Tf {number(stretch)} Tz {turn} {number(origin.x)} {number(origin.y)} Tm "
+        f"<{codes}> Tj\n"
+    )
 
 
 def _dot(a: pymupdf.Point, b: pymupdf.Point) -> float:

@@ -132,6 +132,8 @@ def _object_problems(doc: pymupdf.Document, xref: int) -> list[str]:
         problems.append(f"object {xref} uses LZW or JavaScript")
     if "/Type/FontDescriptor" in text and not re.search(r"/FontFile[23]? ", text):
         problems.append(f"font descriptor {xref} has no embedded font program")
+    if re.search(r"/Subtype/(Type1|MMType1|TrueType)\b", text) and "/FontDescriptor" not in text:
+        problems.append(f"font {xref} is a standard font that is not embedded")
     if "/Subtype/CIDFontType2" in text and "/CIDToGIDMap" not in text:
         problems.append(f"CID font {xref} has no CIDToGIDMap")
     if "/Type/Metadata" in text and "/Filter" in text:
