@@ -65,7 +65,8 @@ def _invoice_page(document: Document, wanted: str | None) -> tuple[Page, str] | 
 def _invoice_fields(page: Page, kind: str) -> Fields:
     lines = _placed(page)
     fields = Fields(kind=kind)
-    for name, found in read_header(lines, page.width).items():
+    # Only the fully digital form prints buyer and seller side by side.
+    for name, found in read_header(lines, page.width, side_by_side=kind == "fully_digital").items():
         fields.values[name] = _field_value(found)
     if kind == "fully_digital":
         # This form has no code, check code or machine number: a match there is another number.

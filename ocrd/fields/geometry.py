@@ -9,6 +9,7 @@ the lines to the right of a label on its row.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from ocrd.result import Line, Quad
@@ -77,13 +78,26 @@ class PlacedLine:
         return (box[0][0] + box[1][0]) / 2
 
 
+# Printed Chinese characters are about twice as wide as Latin letters, digits and spaces; the
+# characters are spread over the box by these widths, not one slot each (on an item row
+# "*乙醇汽油*92号车用乙醇 92号 升 37.78 …" the digits would otherwise push the name too far right).
+WIDE_CHARACTER = 1.0
+NARROW_CHARACTER = 0.55
+
+
+def _width(char: str) -> float:
+    return WIDE_CHARACTER if unicodedata.east_asian_width(char) in ("W", "F") else NARROW_CHARACTER
+
+
 def _spread(line: Line, start: int, end: int) -> Quad:
     xs = [x for x, _ in line.box]
     ys = [y for _, y in line.box]
     left, right, top, bottom = min(xs), max(xs), min(ys), max(ys)
-    count = max(1, len(line.text))
-    x0 = left + (right - left) * start / count
-    x1 = left + (right - left) * max(end, start + 1) / count
+    widths = [_width(char) for char in line.text] or [1.0]
+    total = sum(widths)
+    end = max(end, start + 1)
+    x0 = left + (right - left) * sum(widths[:start]) / total
+    x1 = left + (right - left) * min(total, sum(widths[:end])) / total
     return [[x0, top], [x1, top], [x1, bottom], [x0, bottom]]
 
 

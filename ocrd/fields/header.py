@@ -71,13 +71,16 @@ def all_matches(pattern: re.Pattern[str], lines: list[PlacedLine]) -> Iterator[t
             yield Reading(match.group(1), line, match.start(1), match.end(1)), match
 
 
-def party_of(reading: Reading, match_start: int, page_width: float, table_top: float | None) -> str:
+def party_of(
+    reading: Reading, match_start: int, page_width: float, table_top: float | None, *, side_by_side: bool
+) -> str:
     """ "buyer" or "seller" for a name or tax ID.
 
     A 购买方/销售方 mark before the value in the same line decides (the nearest one wins: the
     fully digital form reads "购买方信息 ... 名称：A 销售方信息 ... 名称：B" as one line when the
     two blocks are side by side). Without one, the place decides: on coded forms the seller's
-    block is under the item table; on the fully digital form the seller is the right half.
+    block is under the item table (the buyer's above it, whatever the x); on the fully digital
+    form (``side_by_side``) the seller is the right half.
     """
     before = folded(reading.line)[:match_start]
     buyer = [m.end() for m in BUYER_MARK.finditer(before)]
@@ -86,6 +89,8 @@ def party_of(reading: Reading, match_start: int, page_width: float, table_top: f
         return "buyer" if max(buyer, default=-1) > max(seller, default=-1) else "seller"
     if table_top is not None and reading.line.top > table_top:
         return "seller"
+    if not side_by_side and table_top is not None:
+        return "buyer"
     return "buyer" if reading.centre_x < page_width / 2 else "seller"
 
 

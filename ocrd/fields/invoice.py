@@ -56,12 +56,12 @@ def _table_top(lines: list[PlacedLine]) -> float | None:
     return None
 
 
-def _parties(lines: list[PlacedLine], page_width: float) -> dict[str, Found]:
+def _parties(lines: list[PlacedLine], page_width: float, side_by_side: bool) -> dict[str, Found]:
     table_top = _table_top(lines)
     found: dict[str, Found] = {}
     for pattern, suffix in ((h.NAME, "name"), (h.NAME_SPLIT, "name"), (h.TAX_ID, "tax_id")):
         for reading, match in h.all_matches(pattern, lines):
-            party = h.party_of(reading, match.start(), page_width, table_top)
+            party = h.party_of(reading, match.start(), page_width, table_top, side_by_side=side_by_side)
             key = f"{party}_{suffix}"
             if key in found:
                 continue
@@ -128,21 +128,21 @@ def _bare_code(lines: list[PlacedLine]) -> Reading | None:
     return None
 
 
-def read_header(lines: list[PlacedLine], page_width: float) -> dict[str, Found]:
+def read_header(lines: list[PlacedLine], page_width: float, *, side_by_side: bool = False) -> dict[str, Found]:
     """Every header field found on one page, by name (absent when not found).
 
     The lines as recognised first; what is missing then from the page's rows, where a label
     and its value printed (or recognised) as separate lines are joined again.
     """
-    found = _read_header(lines, page_width)
+    found = _read_header(lines, page_width, side_by_side)
     missing = [name for name in HEADER_NAMES if name not in found]
     if missing:
-        again = _read_header(rows(lines), page_width)
+        again = _read_header(rows(lines), page_width, side_by_side)
         found |= {name: again[name] for name in missing if name in again}
     return found
 
 
-def _read_header(lines: list[PlacedLine], page_width: float) -> dict[str, Found]:
+def _read_header(lines: list[PlacedLine], page_width: float, side_by_side: bool) -> dict[str, Found]:
     found: dict[str, Found | None] = {
         "invoice_code": _digits(h.first_match(h.CODE, lines)),
         "invoice_number": _digits(h.first_match(h.NUMBER, lines)),
@@ -154,6 +154,6 @@ def _read_header(lines: list[PlacedLine], page_width: float) -> dict[str, Found]
         found["invoice_number"] = _digits(h.first_match(h.NUMBER_NO, lines))
     if found["invoice_code"] is None:
         found["invoice_code"] = _digits(_bare_code(lines))
-    found |= _parties(lines, page_width)
+    found |= _parties(lines, page_width, side_by_side)
     found |= _totals(lines)
     return {name: item for name, item in found.items() if item is not None}

@@ -50,7 +50,9 @@ def _table_bottom(lines: list[PlacedLine], header: PlacedLine) -> float:
 def _name_part(line: PlacedLine, text_end: int, name_end: float) -> str:
     """The tokens of ``line`` before ``text_end`` whose middle lies in the name column."""
     tokens = _TOKEN.finditer(line.text[:text_end])
-    kept = "".join(m.group(0) for m in tokens if line.span_centre_x(m.start(), m.end()) < name_end)
+    # A token belongs to the name when it starts in the name column (its end may run past the
+    # column's label: names are left-aligned and wider than their heading).
+    kept = "".join(m.group(0) for m in tokens if line.span_box(m.start(), m.end())[0][0] < name_end)
     # A quantity or unit price from the next columns can be read into the name's line; prices
     # carry many decimals (7.1592455), which item names do not.
     return _SPILLED_NUMBER.sub("", kept)
