@@ -68,6 +68,9 @@ class Page:
     source: str = "ocr"  # "ocr" or "text-layer"
     lines: list[Line] = field(default_factory=list)
     codes: list[Code] = field(default_factory=list)
+    # Clockwise degrees (0/90/180/270) the page was turned to be read; boxes stay on the page as it arrived.
+    rotation: int = 0
+    dpi: int | None = None  # a PDF page's rendering resolution (lowered for huge pages); None for images
 
     @property
     def text(self) -> str:
@@ -81,6 +84,8 @@ class Page:
             "source": self.source,
             "lines": [line.to_dict() for line in self.lines],
             "codes": [code.to_dict() for code in self.codes],
+            "rotation": self.rotation,
+            "dpi": self.dpi,
         }
 
     @classmethod
@@ -92,6 +97,8 @@ class Page:
             source=data.get("source", "ocr"),
             lines=[Line.from_dict(item) for item in data.get("lines", [])],
             codes=[Code.from_dict(item) for item in data.get("codes", [])],
+            rotation=int(data.get("rotation", 0)),
+            dpi=None if data.get("dpi") is None else int(data["dpi"]),
         )
 
 

@@ -685,10 +685,12 @@ def test_a_too_large_tiff_page_is_refused_before_any_page_is_decoded(tmp_path: P
         next(pages)
 
 
-def test_pdf_page_too_large_at_the_dpi_is_refused(tmp_path: Path) -> None:
+def test_pdf_page_too_large_at_the_dpi_is_rendered_at_a_dpi_that_fits(tmp_path: Path) -> None:
     path = write(tmp_path / "poster.pdf", blank_pdf_bytes(1, 14_400, 14_400))  # 200 x 200 inch
+    page = load_one(path, limits=Limits(max_pixels=100_000_000))  # 1600 Mpx at 200 dpi
+    assert (page.dpi, page.width) == (50, 10_000)
     with pytest.raises(LimitExceededError, match=r"page 1 at 200 dpi is 40000x40000 = 1600 Mpx, above the limit"):
-        next(iter_pages(path))
+        next(iter_pages(path, limits=Limits(max_pixels=90_000_000)))  # would need 47 dpi
     assert load_one(path, dpi=36).width == 7200  # 52 Mpx at 36 dpi is within the limit
 
 

@@ -48,3 +48,16 @@ def check_pixels(width: int, height: int, limits: Limits, name: str, *, what: st
             "reduce the resolution or raise the limit",
             path=name,
         )
+
+
+def check_readable_dpi(
+    width: int, height: int, fitted_dpi: int, limits: Limits, name: str, *, what: str, min_dpi: int
+) -> None:
+    """Refuse a page that fits ``limits.max_pixels`` only below ``min_dpi``, where text is unreadable."""
+    if fitted_dpi < min_dpi:
+        raise LimitExceededError(
+            f"{what} is {width}x{height} = {format_pixels(width * height)}, above the limit of "
+            f"{format_pixels(limits.max_pixels)} (limits.max_pixels), and would fit only below {min_dpi} dpi, "
+            "where text is too small to read; raise the limit or split the page",
+            path=name,
+        )

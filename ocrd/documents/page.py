@@ -27,6 +27,7 @@ class PageImage:
     # For a text-layer page: renders it (BGR, same size) while its document is open, for
     # callers that need its pixels anyway (the QR code of an invoice PDF).
     render: Callable[[], np.ndarray] | None = None
+    dpi: int | None = None  # a PDF page's rendering resolution (below the requested one for a huge page)
 
     @property
     def from_text_layer(self) -> bool:

@@ -2,7 +2,9 @@
 
 Everything that can be refused cheaply is refused before the first page is rendered:
 a password, the page count (read from the page tree, so a 10,000-page file is refused
-in milliseconds) and the rendered size of every page at the requested dpi.
+in milliseconds) and the rendered size of every page. A page too large for ``limits.max_pixels``
+at the requested dpi (a poster, a drawing) is rendered at the highest dpi that fits, down to
+MIN_READABLE_DPI; its ``PageImage.dpi`` says which.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import pymupdf
 from ocrd.config import Limits
 from ocrd.errors import CorruptFileError, EncryptedDocumentError, OcrdError
 
-from .guards import check_pages, check_pixels
+from .guards import check_pages, check_readable_dpi
 from .page import PageImage
 from .source import Source
 from .textlayer import read_text_layer
@@ -25,17 +27,20 @@ from .textlayer import read_text_layer
 log = logging.getLogger(__name__)
 
 POINTS_PER_INCH = 72
+# Below this, body text (10-pt: 7 px tall at 50 dpi) is too small to read: such a page is refused.
+MIN_READABLE_DPI = 50
+# MuPDF refuses to allocate a pixmap of about 1 GiB or more ("Overly large image": 14000x28000 RGB
+# was refused, 13250x26500 rendered), whatever limits.max_pixels allows.
+MUPDF_MAX_PIXMAP_BYTES = 2**30
 # Readers look for "%%EOF" this far from the end (writers may append a few bytes after it).
 _EOF_SEARCH_BYTES = 1024
 
 
 def iter_pdf_pages(source: Source, limits: Limits, *, dpi: int, force_ocr: bool) -> Iterator[PageImage]:
-    zoom = dpi / POINTS_PER_INCH
     document = open_pdf(source, limits)
     with document:
         for index in range(document.page_count):
-            width, height = render_size(_page_box(document, index, source.name), zoom)
-            check_pixels(width, height, limits, source.name, what=f"page {index + 1} at {dpi} dpi")
+            fitting_dpi(_page_box(document, index, source.name), dpi, limits, source.name, f"page {index + 1}")
         for index in range(document.page_count):
             yield _load_page(document, index, dpi, source.name, limits, force_ocr=force_ocr)
 
@@ -93,6 +98,27 @@ def render_size(box: pymupdf.Rect, zoom: float) -> tuple[int, int]:
     return pixels.width, pixels.height
 
 
+def fitting_dpi(box: pymupdf.Rect, dpi: int, limits: Limits, name: str, what: str) -> int:
+    """``dpi``, or the highest dpi below it at which ``box`` renders within ``limits.max_pixels``.
+
+    Refuses (LimitExceededError) when even that is below MIN_READABLE_DPI.
+    """
+    budget = min(limits.max_pixels, MUPDF_MAX_PIXMAP_BYTES // 3 - 1)
+    width, height = render_size(box, dpi / POINTS_PER_INCH)
+    if width * height <= budget:
+        return dpi
+    # Area grows with the square of the dpi; MuPDF's outward rounding can add a pixel per side,
+    # so step down from the estimate until the rendering really fits.
+    fitted = int(dpi * (budget / (width * height)) ** 0.5)
+    while fitted >= MIN_READABLE_DPI:
+        fitted_width, fitted_height = render_size(box, fitted / POINTS_PER_INCH)
+        if fitted_width * fitted_height <= budget:
+            break
+        fitted -= 1
+    check_readable_dpi(width, height, fitted, limits, name, what=f"{what} at {dpi} dpi", min_dpi=MIN_READABLE_DPI)
+    return fitted
+
+
 def _page_box(document: pymupdf.Document, index: int, name: str) -> pymupdf.Rect:
     # The crop box without loading the page; rotation swaps the sides but not the area.
     try:
@@ -104,12 +130,15 @@ def _page_box(document: pymupdf.Document, index: int, name: str) -> pymupdf.Rect
 def _load_page(
     document: pymupdf.Document, index: int, dpi: int, name: str, limits: Limits, *, force_ocr: bool
 ) -> PageImage:
-    zoom = dpi / POINTS_PER_INCH
     try:
         page = document.load_page(index)
-        width, height = render_size(page.rect, zoom)
         # Again on the loaded page: its visible box can differ from the crop box checked up front.
-        check_pixels(width, height, limits, name, what=f"page {index + 1} at {dpi} dpi")
+        requested = dpi
+        dpi = fitting_dpi(page.rect, requested, limits, name, f"page {index + 1}")
+        if dpi != requested:
+            log.info("%s page %d is rendered at %d dpi to fit limits.max_pixels", name, index + 1, dpi)
+        zoom = dpi / POINTS_PER_INCH
+        width, height = render_size(page.rect, zoom)
         if not force_ocr:
             lines, decision = read_text_layer(page, zoom, width, height)
             log.debug("%s page %d: %s", name, index + 1, decision.reason)
@@ -121,6 +150,7 @@ def _load_page(
                     image=None,
                     text_lines=lines,
                     render=lambda: _render(page, zoom),
+                    dpi=dpi,
                 )
         pixels = _render(page, zoom)
     except (MemoryError, OcrdError):
@@ -129,7 +159,7 @@ def _load_page(
         raise CorruptFileError(
             f"page {index + 1} of the PDF cannot be read: {err}; the file is damaged", path=name
         ) from err
-    return PageImage(index=index, width=pixels.shape[1], height=pixels.shape[0], image=pixels)
+    return PageImage(index=index, width=pixels.shape[1], height=pixels.shape[0], image=pixels, dpi=dpi)
 
 
 def _render(page: pymupdf.Page, zoom: float) -> np.ndarray:

@@ -1,6 +1,7 @@
 """OcrPipeline: one page image in, lines of text in reading order out.
 
-    pad → detect → crop → fix orientation → recognize → decide line-vs-page → reading order
+    pad → detect → (turn a sideways page) → crop → recognize → fix orientation (of lines, of an upside-down page)
+      → decide line-vs-page → reading order → boxes back onto the page as it arrived
 
 The engine knows nothing about folders, HTTP or metrics. One instance holds the
 loaded models and is reused for every page a process reads.
@@ -26,8 +27,9 @@ from ocrd.engine.codes import read_codes
 from ocrd.engine.crop import crop_quad
 from ocrd.engine.detect import DetectedBox, DetectionSettings, Detector, line_pitch
 from ocrd.engine.engine_pack import load_engine_pack
-from ocrd.engine.layout import TextBox, order_lines
+from ocrd.engine.layout import OrderedLine, TextBox, order_lines
 from ocrd.engine.orientation import OrientationClassifier
+from ocrd.engine.page_orientation import from_turned, sideways_turn, turn_image, upside_down
 from ocrd.engine.preprocess import apply_steps
 from ocrd.engine.recognize import Recognized, Recognizer
 from ocrd.errors import UsageError
@@ -66,6 +68,7 @@ INVOICE_WORD = "发票"  # printed in every title the fields stage reads (增值
 class PageReading:
     lines: list[Line]
     timings_ms: dict[str, float]
+    rotation: int = 0  # clockwise degrees the page was turned to be read (ocrd.engine.page_orientation)
 
 
 class _Stopwatch:
@@ -127,6 +130,8 @@ class OcrPipeline:
             if self.pack.cls is not None and self.settings.use_orientation
             else None
         )
+        # Pages turned a quarter or half are read upright; the line classifier is one of the signals.
+        self.orient_pages = self.orientation is not None
         self.default_mask = self.recognizer.class_mask(
             allowed_characters(self.settings.lang, self.settings.allowlist, self.recognizer.charset)
         )
@@ -152,14 +157,24 @@ class OcrPipeline:
 
     # -- one page ---------------------------------------------------------------------------
 
-    def _recognize_crops(self, crops: list[np.ndarray], mask: np.ndarray | None, clock: _Stopwatch) -> list[Recognized]:
+    def _recognize_crops(
+        self,
+        crops: list[np.ndarray],
+        mask: np.ndarray | None,
+        clock: _Stopwatch,
+        votes: list[bool] | None = None,
+    ) -> list[Recognized]:
+        """Read the crops; ``votes`` receives the classifier's upside-down flag of each one."""
         results = self.recognizer.recognize(crops, mask)
         clock.lap("recognize")
         if self.orientation is not None and crops:
             # The classifier sees a line squeezed into a small fixed window and is sometimes
             # wrong on long lines, so it only nominates suspects: a flagged line is read
             # both ways and the reading the recognizer is surer of wins.
-            suspects = [i for i, flip in enumerate(self.orientation.upside_down(crops)) if flip]
+            flags = self.orientation.upside_down(crops)
+            if votes is not None:
+                votes.extend(flags)
+            suspects = [i for i, flip in enumerate(flags) if flip]
             clock.lap("orient")
             if suspects:
                 turned = [np.ascontiguousarray(crops[i][::-1, ::-1]) for i in suspects]
@@ -196,17 +211,64 @@ class OcrPipeline:
         return boxes
 
     def _read_boxes(
-        self, padded: np.ndarray, pad: int, mask: np.ndarray | None, clock: _Stopwatch, max_side: int | None = None
+        self,
+        padded: np.ndarray,
+        pad: int,
+        mask: np.ndarray | None,
+        clock: _Stopwatch,
+        max_side: int | None = None,
+        *,
+        boxes: list[DetectedBox] | None = None,
+        upside_down_page: list[bool] | None = None,
     ) -> list[TextBox]:
-        boxes = self._detect(padded, clock, max_side)
+        """Detect (unless ``boxes`` are given) and read; ``upside_down_page`` receives whether
+        the page would read better turned 180 (only when it is given)."""
+        if boxes is None:
+            boxes = self._detect(padded, clock, max_side)
         crops = [crop_quad(padded, box.quad) for box in boxes]
         clock.lap("crop")
-        results = self._recognize_crops(crops, mask, clock)
+        votes: list[bool] = []
+        results = self._recognize_crops(crops, mask, clock, votes)
+        if upside_down_page is not None and votes:
+            upside_down_page.append(upside_down(crops, votes, lambda lines: self._lines_score(lines, mask)))
+            clock.lap("orient page")
         return [
             TextBox(box.quad - pad, r.text, r.confidence)
             for box, r in zip(boxes, results, strict=True)
             if r.text.strip() and r.confidence >= MIN_LINE_CONFIDENCE
         ]
+
+    def _lines_score(self, crops: list[np.ndarray], mask: np.ndarray | None) -> float:
+        return sum(_score(r) for r in self.recognizer.recognize(crops, mask))
+
+    def _read_upright(
+        self, work: np.ndarray, mask: np.ndarray | None, clock: _Stopwatch
+    ) -> tuple[list[TextBox], np.ndarray, np.ndarray, int, int]:
+        """Detect and read ``work`` the way up it reads (see ocrd.engine.page_orientation).
+
+        Returns the boxes in the upright page's pixels, that page padded and not, its padding and
+        the clockwise turn applied. An upright page costs only the box-shape test and the votes the
+        line classifier cast anyway.
+        """
+        padded, pad = pad_for_detection(work)
+        boxes = self._detect(padded, clock)
+        rotation = 0
+        if self.orient_pages and self.orientation is not None:
+            rotation = sideways_turn(padded, boxes, self.orientation)
+            clock.lap("orient page")
+            if rotation:
+                work = turn_image(work, rotation)
+                padded, pad = pad_for_detection(work)
+                boxes = self._detect(padded, clock)
+        turn: list[bool] | None = [] if self.orient_pages else None
+        found = self._read_boxes(padded, pad, mask, clock, boxes=boxes, upside_down_page=turn)
+        if turn and turn[0]:
+            # Detected again rather than the boxes turned: the detector's resampling grid is not
+            # symmetric, and turned boxes merged cardinal.pdf's two columns into one (CER 0.37).
+            rotation = (rotation + 180) % 360
+            work, padded = turn_image(work, 180), turn_image(padded, 180)
+            found = self._read_boxes(padded, pad, mask, clock)
+        return found, work, padded, pad, rotation
 
     def _smaller_scale(self, padded: np.ndarray, found: list[TextBox]) -> int | None:
         """A network input size that brings over-large text back to the size the detector knows.
@@ -233,8 +295,8 @@ class OcrPipeline:
         work, matrix = apply_steps(image, self.settings.preprocess)
         clock.lap("preprocess")
 
-        padded, pad = pad_for_detection(work)
-        found = self._read_boxes(padded, pad, mask, clock)
+        arrived = work.shape[1], work.shape[0]
+        found, work, padded, pad, rotation = self._read_upright(work, mask, clock)
         smaller = self._smaller_scale(padded, found)
         if smaller is not None:
             second = self._read_boxes(padded, pad, mask, clock, max_side=smaller)
@@ -244,14 +306,20 @@ class OcrPipeline:
         if whole is not None:
             found = [whole]
 
+        # Reading order belongs to the upright page: a turned page is ordered before its boxes go back.
+        placed: list[TextBox] | list[OrderedLine] = order_lines(found) if rotation else found
+        if rotation:
+            for box in placed:
+                # Corners keep the text's order: on a turned page the first is where the line starts.
+                box.quad = from_turned(box.quad, rotation, *arrived)
         if matrix is not None:  # preprocessing moved pixels: map boxes back to the original page
             inverse = cv2.invertAffineTransform(matrix)
-            for box in found:
+            for box in placed:
                 box.quad = cv2.transform(box.quad[None].astype(np.float64), inverse)[0].astype(np.float32)
-        ordered = order_lines(found)
+        ordered = placed if rotation else order_lines(found)
         clock.lap("layout")
         lines = [Line(o.text, o.confidence, o.quad.tolist()) for o in ordered]
-        return PageReading(lines, clock.timings)
+        return PageReading(lines, clock.timings, rotation)
 
     def _whole_image_reading(
         self, image: np.ndarray, found: list[TextBox], mask: np.ndarray | None, clock: _Stopwatch
@@ -323,13 +391,28 @@ class OcrPipeline:
         for page_image in pages:
             totals["load"] = totals.get("load", 0.0) + (time.perf_counter() - clock) * 1000
             if page_image.text_lines is not None:
-                page = Page(page_image.index, page_image.width, page_image.height, "text-layer", page_image.text_lines)
+                page = Page(
+                    page_image.index,
+                    page_image.width,
+                    page_image.height,
+                    "text-layer",
+                    page_image.text_lines,
+                    dpi=page_image.dpi,
+                )
             else:
                 assert page_image.image is not None
                 reading = self.read_image(page_image.image)
                 for stage, ms in reading.timings_ms.items():
                     totals[stage] = totals.get(stage, 0.0) + ms
-                page = Page(page_image.index, page_image.width, page_image.height, "ocr", reading.lines)
+                page = Page(
+                    page_image.index,
+                    page_image.width,
+                    page_image.height,
+                    "ocr",
+                    reading.lines,
+                    rotation=reading.rotation,
+                    dpi=page_image.dpi,
+                )
             if want_codes:
                 started = time.perf_counter()
                 page.codes = self._page_codes(page_image, page.lines, rendered_for_codes)
