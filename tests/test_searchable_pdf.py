@@ -258,6 +258,22 @@ def test_pdfa_output_has_what_pdfa_2b_asks_for(pipeline: OcrPipeline, tmp_path: 
         assert "pdfaid" not in doc.get_xml_metadata()
 
 
+def test_a_pdfa_input_keeps_its_claim_and_its_metadata(pipeline: OcrPipeline, tmp_path: Path) -> None:
+    """A PDF/A scan (here: ocrd's own, made without text) gets a text layer that keeps it PDF/A."""
+    page = samples.make_sample_page_png(tmp_path / "archived.png", ["存档的扫描件 Archived scan"])
+    source = tmp_path / "archived.pdf"
+    write_searchable_pdf(page.path, Document(source="archived.png"), source, pdfa=True)
+    document = read(pipeline, source)
+    assert document.pages[0].source == "ocr"
+    pdf = tmp_path / "archived-searchable.pdf"
+    write_searchable_pdf(source, document, pdf)
+    assert_searchable(source, document, pdf)
+    with pymupdf.open(source) as before, pymupdf.open(pdf) as after:
+        assert after.get_xml_metadata() == before.get_xml_metadata()
+        assert after.metadata == before.metadata
+        assert pdfa_problems(after) == []
+
+
 def test_a_changed_input_is_not_given_an_old_result(pipeline: OcrPipeline, tmp_path: Path) -> None:
     original = EVAL_DEV_PDF / "prc_data_security_law_p1.png"
     document = read(pipeline, original)

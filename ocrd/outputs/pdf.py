@@ -64,7 +64,9 @@ def write_searchable_pdf(
     from_pdf = is_pdf(source)
     doc = _pdf_with_text(source, document, font, pdfa=pdfa) if from_pdf else _pdf_from_images(source, document, font)
     try:
-        _set_info(doc, title, _name_title(source, document), when, from_image=not from_pdf)
+        if not (from_pdf and pdfa_parts.declares_pdfa(doc)):
+            # A PDF/A input's information must keep matching its XMP, so it is left as it is.
+            _set_info(doc, title, _name_title(source, document), when, from_image=not from_pdf)
         _set_identifier(doc, document, source)
         if pdfa:
             pdfa_parts.make_pdfa(doc, when)

@@ -91,15 +91,21 @@ def _frame_facts(image: Image.Image, index: int) -> tuple[tuple[float, float], i
 
 
 def _dpi(stated: object) -> tuple[float, float]:
+    if not isinstance(stated, tuple) or len(stated) != 2:
+        return ASSUMED_DPI, ASSUMED_DPI
     try:
-        x, y = (float(value) for value in stated)  # type: ignore[union-attr]
+        x, y = float(stated[0]), float(stated[1])
     except (TypeError, ValueError):
         return ASSUMED_DPI, ASSUMED_DPI
     low, high = _PLAUSIBLE_DPI
     if not (low <= x <= high and low <= y <= high):
         return ASSUMED_DPI, ASSUMED_DPI
-    # PNG stores dots per metre: 300 dpi comes back as 299.9994; keep what was meant.
-    return tuple(round(v) if abs(v - round(v)) < 0.05 else v for v in (x, y))  # type: ignore[return-value]
+    return _as_meant(x), _as_meant(y)
+
+
+def _as_meant(dpi: float) -> float:
+    # PNG stores dots per metre: 300 dpi comes back as 299.9994.
+    return float(round(dpi)) if abs(dpi - round(dpi)) < 0.05 else dpi
 
 
 def _jpeg_object(data: bytes, size: tuple[int, int], *, image_mode: str, dpi: tuple[float, float]) -> ImageObject:

@@ -14,8 +14,8 @@ the line as wide as the box, so selecting, searching and highlighting in a viewe
 the words the reader sees.
 
 Render mode 3 draws nothing; it is how PDF says "text that is only there to be found".
-Transparency (fill opacity 0) would work in viewers too but is not allowed in PDF/A-1
-and needs a transparency group elsewhere, so it is not used.
+Fill opacity 0 would hide the text in viewers too, but it is transparency, which PDF/A-1
+forbids and which makes every viewer blend the page: it is not used.
 """
 
 from __future__ import annotations

@@ -54,6 +54,11 @@ def make_pdfa(doc: pymupdf.Document, when: datetime) -> None:
     doc.set_xml_metadata(xmp_packet(doc.metadata or {}, when))
 
 
+def declares_pdfa(doc: pymupdf.Document) -> bool:
+    """Whether the document's XMP metadata claims PDF/A conformance (any part)."""
+    return re.search(r"pdfaid:part\s*(>|=)", doc.get_xml_metadata() or "") is not None
+
+
 def xmp_packet(info: dict[str, str], when: datetime) -> str:
     """XMP for PDF/A-2b, each value the same as the information dictionary's."""
 
