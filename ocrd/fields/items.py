@@ -40,6 +40,12 @@ def _header(lines: list[PlacedLine]) -> tuple[PlacedLine, float] | None:
     return None
 
 
+def _below_header(line: PlacedLine, header: PlacedLine) -> bool:
+    """Below the header row: a slightly turned scan makes boxes taller, so the first item row's
+    middle can sit above the header's bottom edge; past the header's lower half is enough."""
+    return line is not header and line.middle > (header.middle + header.bottom) / 2
+
+
 def _table_bottom(lines: list[PlacedLine], header: PlacedLine) -> float:
     for line in lines:
         if line.top > header.bottom and _TOTAL_ROW.search(fold_width(line.text)):
@@ -102,11 +108,7 @@ def _read_items(lines: list[PlacedLine]) -> list[dict[str, Any]]:
     has_quantity = bool(_QUANTITY_HEADER.search(fold_width(header.text)))
     bottom = _table_bottom(lines, header)
     region = sorted(
-        (
-            line
-            for line in lines
-            if line.page == header.page and header.bottom - 2 < line.middle < bottom and line is not header
-        ),
+        (line for line in lines if line.page == header.page and _below_header(line, header) and line.middle < bottom),
         key=lambda line: (line.top, line.left),
     )
     anchors = [line for line in region if _TAIL.search(fold_width(line.text))]
