@@ -96,7 +96,7 @@ class InternalError(OcrdError):
 
 
 class PdfOutputRefusedError(InputError):
-    """A searchable PDF of this input would do harm; the other results (JSON, text) are unaffected."""
+    """A searchable PDF of this input would do harm: the file is refused before it is read."""
 
     kind = "pdf-refused"
 

@@ -24,9 +24,10 @@ from ocrd.errors import CorruptFileError, PdfaInputError, ProtectedPdfError, Sig
 
 # Signature fields are found by walking the field tree; this bounds a malicious one.
 _MAX_FIELDS = 100_000
+# The file is refused as a whole (nothing is written for it), so the advice is how to read it anyway.
 _WHAT_TO_DO = (
-    "Its recognised text is still in the other results (JSON, text); "
-    'to stop this message, leave "pdf" out of the outputs for such files'
+    'to read its text, put it in an inbox whose outputs leave out "pdf" '
+    "(or read it with ocrd ocr without --outputs pdf); the original is unchanged"
 )
 
 
