@@ -22,22 +22,53 @@ READABLE_SCHEMAS = (1, 2)
 Quad = list[list[float]]  # four [x, y] corners, clockwise from top-left, in page pixels
 
 
+def _rounded(box: Quad) -> Quad:
+    return [[round(float(x), 1), round(float(y), 1)] for x, y in box]
+
+
 @dataclass
-class Line:
+class LinePart:
+    """One piece of a line joined from several: a table cell, or words printed far apart."""
+
     text: str
     confidence: float
     box: Quad
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        return {"text": self.text, "confidence": round(float(self.confidence), 4), "box": _rounded(self.box)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LinePart:
+        return cls(text=data["text"], confidence=float(data["confidence"]), box=data["box"])
+
+
+@dataclass
+class Line:
+    text: str
+    confidence: float
+    box: Quad
+    # The pieces in reading order, when the line was joined from several (absent otherwise):
+    # their texts, joined by a space where they stood apart, are the line's text.
+    parts: list[LinePart] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
             "text": self.text,
             "confidence": round(float(self.confidence), 4),
-            "box": [[round(float(x), 1), round(float(y), 1)] for x, y in self.box],
+            "box": _rounded(self.box),
         }
+        if self.parts:
+            data["parts"] = [part.to_dict() for part in self.parts]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Line:
-        return cls(text=data["text"], confidence=float(data["confidence"]), box=data["box"])
+        return cls(
+            text=data["text"],
+            confidence=float(data["confidence"]),
+            box=data["box"],
+            parts=[LinePart.from_dict(item) for item in data.get("parts", [])],
+        )
 
 
 @dataclass

@@ -34,7 +34,7 @@ from ocrd.engine.preprocess import apply_steps
 from ocrd.engine.recognize import Recognized, Recognizer
 from ocrd.errors import UsageError
 from ocrd.fields.extract import extract_fields
-from ocrd.result import Code, Document, Line, Page
+from ocrd.result import Code, Document, Line, LinePart, Page
 
 if TYPE_CHECKING:
     from ocrd.documents import PageImage
@@ -69,6 +69,13 @@ class PageReading:
     lines: list[Line]
     timings_ms: dict[str, float]
     rotation: int = 0  # clockwise degrees the page was turned to be read (ocrd.engine.page_orientation)
+
+
+def _line_parts(line: OrderedLine) -> list[LinePart]:
+    """The pieces a line was joined from (table cells, words far apart), when there are several."""
+    if len(line.parts) < 2:
+        return []
+    return [LinePart(part.text, part.confidence, part.quad.tolist()) for part in line.parts]
 
 
 class _Stopwatch:
@@ -308,17 +315,19 @@ class OcrPipeline:
 
         # Reading order belongs to the upright page: a turned page is ordered before its boxes go back.
         placed: list[TextBox] | list[OrderedLine] = order_lines(found) if rotation else found
+        # A joined line's parts go back with it: their boxes are where each piece of text is.
+        boxes = [part for line in placed for part in [line, *getattr(line, "parts", [])] if part is not None]
         if rotation:
-            for box in placed:
+            for box in boxes:
                 # Corners keep the text's order: on a turned page the first is where the line starts.
                 box.quad = from_turned(box.quad, rotation, *arrived)
         if matrix is not None:  # preprocessing moved pixels: map boxes back to the original page
             inverse = cv2.invertAffineTransform(matrix)
-            for box in placed:
+            for box in boxes:
                 box.quad = cv2.transform(box.quad[None].astype(np.float64), inverse)[0].astype(np.float32)
         ordered = placed if rotation else order_lines(found)
         clock.lap("layout")
-        lines = [Line(o.text, o.confidence, o.quad.tolist()) for o in ordered]
+        lines = [Line(o.text, o.confidence, o.quad.tolist(), _line_parts(o)) for o in ordered]
         return PageReading(lines, clock.timings, rotation)
 
     def _whole_image_reading(

@@ -10,7 +10,7 @@ invoice (a second invoice in the same PDF is not split out).
 from __future__ import annotations
 
 from ocrd.config import FieldsSettings
-from ocrd.fields.geometry import PlacedLine
+from ocrd.fields.geometry import PlacedLine, placed
 from ocrd.fields.invoice import Found, read_header
 from ocrd.fields.items import read_line_items
 from ocrd.fields.kinds import compatible, kind_from_text
@@ -25,7 +25,7 @@ CHANGE_PENALTY = 0.9
 
 
 def _placed(page: Page) -> list[PlacedLine]:
-    return [PlacedLine(page.index, order, line) for order, line in enumerate(page.lines)]
+    return [placed(page.index, order, line) for order, line in enumerate(page.lines)]
 
 
 def _invoice_qr(document: Document) -> tuple[str, InvoiceQr] | None:

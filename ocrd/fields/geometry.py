@@ -89,6 +89,20 @@ def _width(char: str) -> float:
     return WIDE_CHARACTER if unicodedata.east_asian_width(char) in ("W", "F") else NARROW_CHARACTER
 
 
+def placed(page: int, order: int, line: Line) -> PlacedLine:
+    """A recognised line with its parts (when it was joined from several) as pieces, so that a
+    character's place comes from its own part's box, not from spreading it over the whole row."""
+    pieces: list[tuple[int, Line]] = []
+    position = 0
+    for part in line.parts:
+        start = line.text.find(part.text, position)
+        if start < 0:  # not the line's own pieces (edited text): fall back to spreading
+            return PlacedLine(page, order, line)
+        pieces.append((start, Line(part.text, part.confidence, part.box)))
+        position = start + len(part.text)
+    return PlacedLine(page, order, line, tuple(pieces))
+
+
 def _spread(line: Line, start: int, end: int) -> Quad:
     xs = [x for x, _ in line.box]
     ys = [y for _, y in line.box]
@@ -120,7 +134,8 @@ def rows(lines: list[PlacedLine]) -> list[PlacedLine]:
         group.sort(key=lambda line: line.left)
         pieces, texts, offset = [], [], 0
         for line in group:
-            pieces.append((offset, line.line))
+            own = line.pieces or ((0, line.line),)
+            pieces.extend((offset + start, piece) for start, piece in own)
             texts.append(line.text)
             offset += len(line.text) + 1
         text = " ".join(texts)

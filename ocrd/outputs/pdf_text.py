@@ -27,7 +27,7 @@ from collections.abc import Iterable
 
 import pymupdf
 
-from ocrd.result import Line
+from ocrd.result import Line, LinePart
 
 from .pdf_font import GlyphFont, number
 
@@ -64,16 +64,19 @@ def text_operators(lines: Iterable[Line], to_pdf: pymupdf.Matrix, font: GlyphFon
     """A content stream drawing ``lines`` invisibly; empty when no line has anything to draw."""
     parts = []
     for line in lines:
-        placed = _line_operators(line, to_pdf, font, resource)
-        if placed:
-            parts.append(placed)
+        # A line joined from pieces far apart (table cells) is placed piece by piece: spread over
+        # the whole row, its characters would sit in the gaps between the cells.
+        for piece in line.parts or [line]:
+            placed = _line_operators(piece, to_pdf, font, resource)
+            if placed:
+                parts.append(placed)
     if not parts:
         return b""
     # q/Q: nothing here may leak into what a later content stream draws.
     return ("q\nBT\n3 Tr\n" + "".join(parts) + "ET\nQ\n").encode("ascii")
 
 
-def _line_operators(line: Line, to_pdf: pymupdf.Matrix, font: GlyphFont, resource: str) -> str:
+def _line_operators(line: Line | LinePart, to_pdf: pymupdf.Matrix, font: GlyphFont, resource: str) -> str:
     text = layer_text(line.text)
     if not text:
         return ""
