@@ -21,10 +21,11 @@ from ocrd.daemon import dedupe, outputs, pdf_jobs
 from ocrd.daemon.claims import Claim, Owner
 from ocrd.daemon.errors import ClaimLostError, JobTimeoutError, WorkerCrashedError
 from ocrd.daemon.inbox import InboxRuntime
-from ocrd.daemon.jobs import Job, info_of, now_iso, reason
+from ocrd.daemon.jobs import Job, info_of, now_iso
 from ocrd.daemon.logs import event
 from ocrd.daemon.metrics import DaemonMetrics
 from ocrd.daemon.pool import Outcome
+from ocrd.daemon.problems import reason
 from ocrd.daemon.reporting import Reporter
 from ocrd.daemon.retries import VERIFY, RetryQueue
 from ocrd.daemon.writers import still_being_written

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ocrd.config import InboxSettings
 from ocrd.daemon.durable import temp_path
 from ocrd.daemon.errors import describe_error
+from ocrd.daemon.problems import reason  # the words and advice the other sidecars' failures get
 from ocrd.errors import OcrdError, TransientError
 from ocrd.names import result_name
 from ocrd.outputs_choice import PDF
@@ -115,8 +116,6 @@ def write(request: PdfRequest, path: str, document: Document, shown_as: str) -> 
         discard(request)
         raise  # reported like a page too large to read
     except OSError as exc:
-        from ocrd.daemon.jobs import reason  # the words and advice the other sidecars' failures get
-
         discard(request)
         if exc.filename is None or str(exc.filename) == request.temp:
             exc.filename = str(target.parent)  # name the folder, not our hidden temporary file

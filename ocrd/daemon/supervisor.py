@@ -29,12 +29,13 @@ from ocrd.daemon.durable import set_temp_owner
 from ocrd.daemon.errors import DaemonStoppingError, QueueFullError
 from ocrd.daemon.folder_jobs import FolderJobs
 from ocrd.daemon.inbox import InboxRuntime
-from ocrd.daemon.jobs import Job, reason
+from ocrd.daemon.jobs import Job
 from ocrd.daemon.logs import event
 from ocrd.daemon.metrics import DaemonMetrics
 from ocrd.daemon.notify import SystemdNotifier
 from ocrd.daemon.pdf_jobs import PdfRequest
 from ocrd.daemon.pool import Outcome, WorkerPool
+from ocrd.daemon.problems import reason
 from ocrd.daemon.reporting import Reporter
 from ocrd.daemon.uploads import UploadQueue
 from ocrd.daemon.worker import DEFAULT_FACTORY
