@@ -26,7 +26,12 @@ from ocrd.web.uploads import receive_upload
 
 def lines_of(document: Document) -> list[dict[str, Any]]:
     """Every line in reading order, page after page; ``page`` is the 0-based page index."""
-    return [{**line.to_dict(), "page": page.index} for page in document.pages for line in page.lines]
+    # The origin shape exactly: a line's pieces (``parts``) are in the job API's full result only.
+    return [
+        {"text": item["text"], "confidence": item["confidence"], "box": item["box"], "page": page.index}
+        for page in document.pages
+        for item in (line.to_dict() for line in page.lines)
+    ]
 
 
 def reply_of(document: Document) -> dict[str, Any]:
