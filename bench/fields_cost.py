@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.machine import describe
+from bench.tables import between_markers
 from ocrd.config import EngineSettings, FieldsSettings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -84,12 +85,7 @@ def table(results: dict[str, dict[str, Any]], machine: dict[str, Any]) -> str:
 
 
 def replace_between_markers(doc: Path, text: str) -> None:
-    content = doc.read_text(encoding="utf-8")
-    if START not in content or END not in content:
-        raise SystemExit(f"{doc} has no {START} ... {END} markers")
-    head, rest = content.split(START, 1)
-    _, tail = rest.split(END, 1)
-    doc.write_text(f"{head}{START}\n{text}\n{END}{tail}", encoding="utf-8")
+    doc.write_text(between_markers(doc.read_text(encoding="utf-8"), START, END, text, doc), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.tables import between_markers
 from ocrd.evaluation import fields_markdown
 
 REPO = Path(__file__).resolve().parent.parent
@@ -43,10 +44,7 @@ def block(data: dict[str, Any], measured: datetime) -> str:
 
 
 def replace_between_markers(document: str, text: str, where: Path) -> str:
-    start, end = document.find(START), document.find(END)
-    if start < 0 or end < start:
-        raise SystemExit(f"{where}: needs the marker comments {START} and {END} around the table")
-    return document[: start + len(START)] + "\n" + text + "\n" + document[end:]
+    return between_markers(document, START, END, text, where)
 
 
 def main(argv: list[str] | None = None) -> int:

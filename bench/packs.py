@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.machine import describe
+from bench.tables import between_markers
 from ocrd.config import MODEL_PRECISIONS, EngineSettings, cpu_count
 from ocrd.engine.precision import int8_instructions
 from ocrd.packs import pack_names
@@ -129,10 +130,7 @@ def markdown(results: list[dict[str, Any]], machine: dict[str, Any], jobs: int) 
 
 
 def replace_between_markers(document: str, block: str, where: Path) -> str:
-    start, end = document.find(START), document.find(END)
-    if start < 0 or end < start:
-        raise SystemExit(f"{where}: needs the marker comments {START} and {END} around the table")
-    return document[: start + len(START)] + "\n" + block + "\n" + document[end:]
+    return between_markers(document, START, END, block, where)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,6 +31,7 @@ import pymupdf
 from PIL import Image
 
 from bench.machine import describe
+from bench.tables import between_markers
 from ocrd.samples import scan_effect
 
 REPO = Path(__file__).resolve().parent.parent
@@ -114,12 +115,7 @@ def table(results: dict[str, dict[str, Any]], machine: dict[str, Any]) -> str:
 
 
 def replace_between_markers(doc: Path, text: str) -> None:
-    content = doc.read_text(encoding="utf-8")
-    if START not in content or END not in content:
-        raise SystemExit(f"{doc} has no {START} ... {END} markers")
-    head, rest = content.split(START, 1)
-    _, tail = rest.split(END, 1)
-    doc.write_text(f"{head}{START}\n{text}\n{END}{tail}", encoding="utf-8")
+    doc.write_text(between_markers(doc.read_text(encoding="utf-8"), START, END, text, doc), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

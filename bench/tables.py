@@ -228,3 +228,11 @@ def format_daemon(daemon: dict[str, Any]) -> list[str]:
     for note in daemon.get("notes", []):
         out.append(f"  note: {note}")
     return out
+
+
+def between_markers(document: str, start: str, end: str, block: str, where: object) -> str:
+    """``document`` with what lies between the marker comments ``start`` and ``end`` replaced by ``block``."""
+    first, last = document.find(start), document.find(end)
+    if first < 0 or last < first:
+        raise SystemExit(f"{where}: needs the marker comments {start} and {end} around the table")
+    return document[: first + len(start)] + "\n" + block + "\n" + document[last:]
