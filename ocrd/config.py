@@ -162,12 +162,72 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class TencentCompat:
+    """Tencent Cloud OCR requests (TC3-HMAC-SHA256 signed) answered by ocrd: served when both keys are set."""
+
+    secret_id: str | None = None
+    secret_key: str | None = field(default=None, repr=False)  # never in logs or reprs
+    max_skew: float = 300.0  # seconds a request's timestamp may differ from this server's clock
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.secret_id and self.secret_key)
+
+
+@dataclass(frozen=True)
+class AliyunCompat:
+    """Alibaba Cloud OCR (ocr-api 2021-07-07, ACS3-HMAC-SHA256 signed): served when both keys are set."""
+
+    access_key_id: str | None = None
+    access_key_secret: str | None = field(default=None, repr=False)  # never in logs or reprs
+    max_skew: float = 900.0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.access_key_id and self.access_key_secret)
+
+
+@dataclass(frozen=True)
+class BaiduCompat:
+    """Baidu AI OCR (an access token from /oauth/2.0/token): served when both keys are set."""
+
+    api_key: str | None = None
+    secret_key: str | None = field(default=None, repr=False)  # never in logs or reprs
+    token_ttl: float = 30 * 86400.0  # seconds an issued access token is valid (Baidu's own is 30 days)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.api_key and self.secret_key)
+
+
+@dataclass(frozen=True)
+class UmiCompat:
+    """Umi-OCR's HTTP API (POST /api/ocr). It has no credentials of its own: [web] token rules apply."""
+
+    enabled: bool = False
+
+
+@dataclass(frozen=True)
+class CompatSettings:
+    """Hosted-OCR APIs ocrd answers on its web address, so clients switch by changing one endpoint."""
+
+    tencent: TencentCompat = field(default_factory=TencentCompat)
+    aliyun: AliyunCompat = field(default_factory=AliyunCompat)
+    baidu: BaiduCompat = field(default_factory=BaiduCompat)
+    umi: UmiCompat = field(default_factory=UmiCompat)
+
+    def served(self) -> tuple[str, ...]:
+        return tuple(name for name in ("tencent", "aliyun", "baidu", "umi") if getattr(self, name).enabled)
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything `ocrd run` needs, validated; `origin` says which file (if any) it came from."""
 
     daemon: DaemonSettings = field(default_factory=DaemonSettings)
     engine: EngineSettings = field(default_factory=EngineSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    compat: CompatSettings = field(default_factory=CompatSettings)
     inboxes: tuple[InboxSettings, ...] = ()
     origin: str = "built-in defaults"
 

@@ -30,12 +30,17 @@ from ocrd.config import (
     PREPROCESS_STEPS,
     WATCH_MODES,
     WEB_AUTH,
+    AliyunCompat,
+    BaiduCompat,
+    CompatSettings,
     Config,
     DaemonSettings,
     EngineSettings,
     FieldsSettings,
     InboxSettings,
     Limits,
+    TencentCompat,
+    UmiCompat,
     WebSettings,
 )
 from ocrd.config_fields import SHARED, RuleLocator, describe_rules, inbox_owner, parse_rules
@@ -306,6 +311,22 @@ def _engine_keys() -> dict[str, Converter]:
 
 
 ENGINE_KEYS = _engine_keys()
+# Hosted-OCR APIs answered by ocrd ([compat.tencent] ...): each is served only when its keys are set.
+COMPAT_SECTIONS: dict[str, tuple[type, dict[str, Converter]]] = {
+    "compat.tencent": (
+        TencentCompat,
+        {"secret_id": _optional_str, "secret_key": _optional_str, "max_skew": _float(0, exclusive=True)},
+    ),
+    "compat.aliyun": (
+        AliyunCompat,
+        {"access_key_id": _optional_str, "access_key_secret": _optional_str, "max_skew": _float(0, exclusive=True)},
+    ),
+    "compat.baidu": (
+        BaiduCompat,
+        {"api_key": _optional_str, "secret_key": _optional_str, "token_ttl": _float(0, exclusive=True)},
+    ),
+    "compat.umi": (UmiCompat, {"enabled": _bool}),
+}
 SECTIONS: dict[str, dict[str, Converter]] = {
     "daemon": DAEMON_KEYS,
     "engine": ENGINE_KEYS,
@@ -313,6 +334,7 @@ SECTIONS: dict[str, dict[str, Converter]] = {
     "web": WEB_KEYS,
     "fields": FIELDS_KEYS,
     "inbox_defaults": INBOX_SHARED_KEYS,
+    **{name: keys for name, (_, keys) in COMPAT_SECTIONS.items()},
 }
 
 
@@ -416,6 +438,9 @@ def _add_file_layer(layers: _Layers, data: dict[str, Any], path: Path) -> None:
                     values[key] = Value(raw, Origin(f"{label} {key}", file, base))
                 layers.inboxes.append(values)
             continue
+        if name == "compat":
+            _add_compat_tables(layers, table, file, base)
+            continue
         if name not in SECTIONS:
             raise ConfigError(f"unknown section [{name}]{_suggest(name, [*SECTIONS, 'inbox'])}", path=file)
         table = _check_table(table, name, file)
@@ -433,6 +458,32 @@ def _add_file_layer(layers: _Layers, data: dict[str, Any], path: Path) -> None:
             if name == "fields" and key == "rules":
                 raw = parse_rules(raw, SHARED, rules)
             _set(layers, name, key, raw, Origin(f"[{name}] {key}", file, base))
+
+
+def _add_compat_tables(layers: _Layers, table: Any, file: str, base: Path) -> None:
+    vendors = [name.split(".", 1)[1] for name in COMPAT_SECTIONS]
+    for vendor, entries in _check_table(table, "compat", file).items():
+        section = f"compat.{vendor}"
+        if section not in COMPAT_SECTIONS:
+            raise ConfigError(f"unknown section [{section}]{_suggest(vendor, vendors)}", path=file)
+        for key, raw in _check_table(entries, section, file).items():
+            _set(layers, section, key, raw, Origin(f"[{section}] {key}", file, base))
+
+
+def build_compat(sections: dict[str, dict[str, Any]], file: str | None) -> CompatSettings:
+    """Each vendor's settings; a vendor with only one of its two keys is a mistake worth stopping for."""
+    built: dict[str, Any] = {}
+    for name, (cls, _) in COMPAT_SECTIONS.items():
+        settings = cls(**sections.get(name, {}))
+        keys = [item.name for item in dataclasses.fields(cls) if item.type == "str | None"]
+        given = [key for key in keys if getattr(settings, key)]
+        if given and len(given) != len(keys):
+            missing = next(key for key in keys if key not in given)
+            raise ConfigError(
+                f"[{name}] has {given[0]} but no {missing}: set both (or neither, to not serve this API)", path=file
+            )
+        built[name.split(".", 1)[1]] = settings
+    return CompatSettings(**built)
 
 
 def _set(layers: _Layers, section: str, key: str, raw: Any, origin: Origin) -> None:
@@ -625,7 +676,8 @@ def build_config(layers: _Layers, env: Mapping[str, str], origin: str, file: str
                     "each file must belong to exactly one inbox",
                     path=file,
                 )
-    return Config(daemon=daemon, engine=engine, web=web, inboxes=inboxes, origin=origin)
+    compat = build_compat(sections, file)
+    return Config(daemon=daemon, engine=engine, web=web, compat=compat, inboxes=inboxes, origin=origin)
 
 
 def find_config_file(
@@ -689,6 +741,8 @@ def describe(config: Config) -> str:
     )
     web = config.web
     lines.append(f"web: {'http://' + web.host + ':' + str(web.port) if web.enabled else 'off'} (auth: {web.auth})")
+    served = config.compat.served()
+    lines.append(f"hosted-OCR APIs answered: {', '.join(served) if served else 'none'}")
     fields = config.engine.fields
     lines.append(
         f"fields: {fields.mode}; {describe_rules(fields.rules)}; QR codes {'read' if fields.qr else 'ignored'}"

@@ -37,6 +37,13 @@ MAX_UPLOAD_BYTES = 3_000_000
 MAX_PAGES = 6
 JOB_TTL = 600
 START_TIMEOUT = 300.0
+# Hosted-API credentials the shared daemon answers (ocrd.web.compat): the vendors' SDKs sign with these.
+TENCENT_SECRET_ID = "AKIDocrdTestSecretId0001"
+TENCENT_SECRET_KEY = "ocrd-test-tencent-secret-key"
+ALIYUN_ACCESS_KEY_ID = "LTAIocrdTestAccessKey"
+ALIYUN_ACCESS_KEY_SECRET = "ocrd-test-aliyun-access-key-secret"
+BAIDU_API_KEY = "ocrdTestBaiduApiKey"
+BAIDU_SECRET_KEY = "ocrd-test-baidu-secret-key"
 
 
 class OpenApiContract:
@@ -269,6 +276,21 @@ auth = "token"
 token = "{TOKEN}"
 max_upload_bytes = {MAX_UPLOAD_BYTES}
 job_ttl = {JOB_TTL}
+
+[compat.tencent]
+secret_id = "{TENCENT_SECRET_ID}"
+secret_key = "{TENCENT_SECRET_KEY}"
+
+[compat.aliyun]
+access_key_id = "{ALIYUN_ACCESS_KEY_ID}"
+access_key_secret = "{ALIYUN_ACCESS_KEY_SECRET}"
+
+[compat.baidu]
+api_key = "{BAIDU_API_KEY}"
+secret_key = "{BAIDU_SECRET_KEY}"
+
+[compat.umi]
+enabled = true
 
 [[inbox]]
 name = "scans"

@@ -18,7 +18,7 @@ from pathlib import Path
 from aiohttp import web
 
 from ocrd.errors import OcrdError
-from ocrd.web import api, auth, health, jobs, pages
+from ocrd.web import api, auth, compat, health, jobs, pages
 from ocrd.web.activity import RecentActivity, counter_totals
 from ocrd.web.context import CONTEXT, Supervisor, WebContext
 from ocrd.web.jobstore import JobStore
@@ -106,7 +106,7 @@ def init_app(supervisor: Supervisor) -> web.Application:
         middlewares=[
             metrics_middleware(http_metrics),
             errors_middleware,
-            auth.auth_middleware(lambda: context.settings),
+            auth.auth_middleware(lambda: context.settings, compat.signs_itself),
         ]
     )
     app[CONTEXT] = context
@@ -140,6 +140,7 @@ def _add_routes(app: web.Application) -> None:
     r.add_get("/healthz", health.healthz)
     r.add_get("/readyz", health.readyz)
     r.add_get("/metrics", metrics_endpoint(app[CONTEXT].http_metrics.registry))
+    compat.add_routes(app)
 
 
 HOUSEKEEPING = web.AppKey("ocrd_web_housekeeping", asyncio.Task)

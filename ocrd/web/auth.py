@@ -52,9 +52,14 @@ def needs_auth(path: str) -> bool:
 
 def auth_middleware(
     settings: Callable[[], WebSettings],
+    signs_itself: Callable[[web.Request], bool] = lambda request: False,
 ) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    """``signs_itself``: requests that carry other credentials, checked by their handler (hosted-API clients)."""
+
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if signs_itself(request):
+            return await handler(request)
         if needs_auth(request.path) and not is_authorized(request, settings()):
             if request.path in PAGES and request.method == "GET":
                 raise web.HTTPSeeOther(f"/login?next={quote(request.path)}")
