@@ -63,3 +63,18 @@ ARCH ?= $(shell uname -m)
 PYVER ?= 3.11
 wheelhouse: dist
 	deploy/wheelhouse.sh --arch $(ARCH) --python $(PYVER) --python-bin $(PY) --wheel "$$(ls $(DIST)/ocrd_daemon-*.whl)"
+
+# The container image localhost/ocrd:<version> and :latest (docs/container.md), from the offline
+# wheelhouse: make image [BASE=offline|IMAGE] [ARCH=aarch64] [WHEELHOUSE=DIR]. BASE=offline first
+# builds the base image from Debian packages (deploy/container/base-debian.sh) for machines that
+# reach no registry. Extra options for `podman build`: CONTAINER_BUILD_OPTIONS="--runtime runc".
+.PHONY: image
+BASE ?= docker.io/library/python:3.11-slim-bookworm
+WHEELHOUSE ?=
+CONTAINER_ENGINE ?= podman
+CONTAINER_BUILD_OPTIONS ?=
+image:
+	@if [ -z "$(WHEELHOUSE)" ]; then $(MAKE) --no-print-directory wheelhouse ARCH=$(ARCH) PYVER=3.11; fi
+	CONTAINER_ENGINE=$(CONTAINER_ENGINE) deploy/container/build.sh --base "$(BASE)" --arch $(ARCH) \
+		--wheelhouse "$(or $(WHEELHOUSE),dist/wheelhouse-$(ARCH)-py3.11)" \
+		$(foreach option,$(CONTAINER_BUILD_OPTIONS),--build-option "$(option)")
