@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ocrd.web.compat import aliyun, baidu, tencent, umi
+from ocrd.web.compat import aliyun, baidu, tencent, umi  # submodules: this module is not the package
 
 TENCENT_ACTION = "X-TC-Action"
 ALIYUN_ACTION = "x-acs-action"
