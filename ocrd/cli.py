@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from ocrd import __version__
+from ocrd.commands.corrections import corrections_app
 from ocrd.commands.evaluate import eval_command
 from ocrd.commands.help import HelpfulTyper
 from ocrd.commands.models import models_command
@@ -56,6 +57,7 @@ def top_level(
 app.command("ocr", help=OCR_HELP)(ocr_command)
 app.command("models")(models_command)
 app.command("eval")(eval_command)
+app.add_typer(corrections_app, name="corrections")
 
 
 @app.command("version")

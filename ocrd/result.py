@@ -141,6 +141,8 @@ class Document:
     engine: dict[str, str] = field(default_factory=dict)
     timings_ms: dict[str, float] = field(default_factory=dict)
     fields: Fields | None = None  # None when the fields stage was off
+    # Its id in the results index once recorded there (ocrd.results); not part of the result file.
+    result_id: str | None = field(default=None, compare=False)
 
     @property
     def lines(self) -> list[Line]:

@@ -33,7 +33,7 @@ from tests.web_server import (
     upload_while_killing_the_worker,
 )
 
-PAGES_FOR_PEOPLE = {"/", "/upload", "/login", "/logout", "/favicon.ico"}
+PAGES_FOR_PEOPLE = {"/", "/upload", "/results", "/results/{result_id}", "/login", "/logout", "/favicon.ico"}
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +116,26 @@ class Exercises:
         assert self.d.wait_job(job)["status"] == "failed"
         return job
 
+    def result_of(self, job: str, outcome: str) -> str:
+        """The results index's id for a finished upload job (found by its name and outcome)."""
+        source = self.d.get(f"/api/jobs/{job}").json()["data"]["source"]
+        items = self.d.get("/api/results", params={"q": source, "outcome": outcome}).json()["data"]["items"]
+        assert items, f"no {outcome} result for {source}"
+        return items[0]["id"]
+
+    @functools.cached_property
+    def done_result(self) -> str:
+        return self.result_of(self.done_job, "done")
+
+    @functools.cached_property
+    def failed_result(self) -> str:
+        return self.result_of(self.failed_job, "failed")
+
+    def same_text(self) -> requests.Response:
+        """A correction to the text the line already has: answered, nothing stored."""
+        line = self.d.get(f"/api/results/{self.done_result}").json()["data"]["result"]["pages"][0]["lines"][0]
+        return self.d.request("PUT", f"/api/results/{self.done_result}/pages/0/lines/0", json={"text": line["text"]})
+
     def while_pending(self, suffix: str) -> requests.Response:
         """GET /api/jobs/{id}/<suffix> of a job that is still being read; the job is removed after."""
         self.d.wait_idle()  # so that there is room in the queue
@@ -147,6 +167,8 @@ class Exercises:
     def table(self) -> dict[tuple[str, str, str], Callable[[], object]]:
         d = self
         job = "/api/jobs/{job_id}"
+        result = "/api/results/{result_id}"
+        line = f"{result}/pages/{{page}}/lines/{{line}}"
         big = PNG_HEAD + bytes(MAX_UPLOAD_BYTES)
 
         def with_full_queue(call: Callable[[], object]) -> Callable[[], object]:
@@ -200,6 +222,37 @@ class Exercises:
             ),
             ("GET", f"{job}/pages/{{page}}/image", "404"): lambda: d.d.get(f"/api/jobs/{d.done_job}/pages/9/image"),
             ("GET", f"{job}/pages/{{page}}/image", "409"): lambda: d.while_pending("pages/0/image"),
+            ("GET", "/api/results", "200"): lambda: d.d.get("/api/results?q=total&per_page=5"),
+            ("GET", "/api/results", "400"): lambda: d.d.get("/api/results?per_page=0"),
+            ("GET", "/api/results", "401"): lambda: d.d.get("/api/results", token=False),
+            ("GET", result, "200"): lambda: d.d.get(f"/api/results/{d.done_result}"),
+            ("GET", result, "401"): lambda: d.d.get(f"/api/results/{d.done_result}", token=False),
+            ("GET", result, "404"): lambda: d.d.get("/api/results/AAAAAAAAAAAAAAAAAAAAAA"),
+            ("GET", f"{result}/pages/{{page}}/image", "200"): lambda: d.d.get(
+                f"/api/results/{d.done_result}/pages/0/image"
+            ),
+            ("GET", f"{result}/pages/{{page}}/image", "400"): lambda: d.d.get(
+                f"/api/results/{d.done_result}/pages/one/image"
+            ),
+            ("GET", f"{result}/pages/{{page}}/image", "401"): lambda: d.d.get(
+                f"/api/results/{d.done_result}/pages/0/image", token=False
+            ),
+            ("GET", f"{result}/pages/{{page}}/image", "404"): lambda: d.d.get(
+                f"/api/results/{d.done_result}/pages/9/image"
+            ),
+            ("PUT", line, "200"): d.same_text,
+            ("PUT", line, "400"): lambda: d.d.request(
+                "PUT", f"/api/results/{d.done_result}/pages/0/lines/0", json={"text": 5}
+            ),
+            ("PUT", line, "401"): lambda: d.d.request(
+                "PUT", f"/api/results/{d.done_result}/pages/0/lines/0", token=False, json={"text": "x"}
+            ),
+            ("PUT", line, "404"): lambda: d.d.request(
+                "PUT", "/api/results/AAAAAAAAAAAAAAAAAAAAAA/pages/0/lines/0", json={"text": "x"}
+            ),
+            ("PUT", line, "409"): lambda: d.d.request(
+                "PUT", f"/api/results/{d.failed_result}/pages/0/lines/0", json={"text": "x"}
+            ),
             ("GET", "/api/info", "200"): lambda: d.d.get("/api/info"),
             ("GET", "/api/info", "401"): lambda: d.d.get("/api/info", token=False),
             ("GET", "/api/status", "200"): lambda: d.d.get("/api/status"),

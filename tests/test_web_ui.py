@@ -216,6 +216,6 @@ def test_status_page_shows_inboxes_workers_and_recent_results(web_daemon: WebDae
         expect(page.locator("#precision")).to_have_text(
             re.compile(r"^fp32: auto: this CPU has no int8 dot-product instructions")
         )
-        expect(page.get_by_role("link", name="Upload")).to_have_attribute("href", "/upload")
+        expect(page.get_by_role("link", name="Upload", exact=True)).to_have_attribute("href", "/upload")
     finally:
         context.close()

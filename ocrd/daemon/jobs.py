@@ -40,6 +40,7 @@ class Job:
     pdf: PdfRequest | None = None  # the searchable PDF a worker writes for it, when one is wanted
     pdf_written: bool = False  # the worker wrote pdf.temp (reading again is not needed to place it)
     from_dedupe: bool = False  # the Document is an earlier identical file's
+    report: dict[str, Any] | None = None  # its entry among the recent results (status page), once made
 
     @property
     def reuse(self) -> Document | None:

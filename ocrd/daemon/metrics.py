@@ -99,6 +99,12 @@ class DaemonMetrics:
         self.inbox_available = Gauge(
             "ocrd_inbox_available", "1 if the inbox folder can be read and claimed from", ["inbox"], registry=r
         )
+        self.corrected_characters = Counter(
+            "ocrd_corrected_characters",
+            "Characters people corrected in results (edit distance between old and new line text), by inbox",
+            ["inbox"],
+            registry=r,
+        )
         self.build_info = Gauge(
             "ocrd_build_info", "Always 1; labels name the running version", ["version", "python"], registry=r
         )
@@ -108,7 +114,14 @@ class DaemonMetrics:
         """Start an inbox's counters at zero, so the first file after a start shows in increase()."""
         for outcome in ("ok", "failed"):
             self.jobs.labels(inbox, outcome)
-        for counter in (self.pages, self.lines, self.discovered, self.claimed, self.unsupported):
+        for counter in (
+            self.pages,
+            self.lines,
+            self.discovered,
+            self.claimed,
+            self.unsupported,
+            self.corrected_characters,
+        ):
             counter.labels(inbox)
         self.unreadable.labels(inbox).set(0)
         self.outbox_writable.labels(inbox).set(1)

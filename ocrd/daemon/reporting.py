@@ -35,7 +35,8 @@ class Reporter:
         failed = sum(c.get("failed", 0) for c in self.counts.values())
         return done, failed
 
-    def record(self, inbox: str, outcome: str, job: Job, **details: Any) -> None:
+    def record(self, inbox: str, outcome: str, job: Job, **details: Any) -> dict[str, Any]:
+        """Count the outcome and keep it among the recent results; returns that entry (the status page's)."""
         now = time.time()
         document: Document | None = details.pop("document", None)
         error = details.pop("error", None)
@@ -67,8 +68,9 @@ class Reporter:
             entry["error"] = {"kind": error.get("kind"), "message": error.get("message")}
             self.recent_failures.appendleft(entry)
         self.recent.appendleft(entry)
+        job.report = entry
         if inbox == UPLOAD:
-            return
+            return entry
         message = f"{source}: {outcome}"
         if error is not None:
             message += f" ({error.get('kind')}: {error.get('message')})"
@@ -90,3 +92,4 @@ class Reporter:
             write_ms=round(write_seconds * 1000),
             total_ms=round(total * 1000),
         )
+        return entry

@@ -18,8 +18,9 @@ from pathlib import Path
 from aiohttp import web
 
 from ocrd.errors import OcrdError
-from ocrd.web import api, auth, compat, health, jobs, pages
+from ocrd.web import api, auth, health, jobs, pages, results_api
 from ocrd.web.activity import RecentActivity, counter_totals
+from ocrd.web.compat import routes as compat
 from ocrd.web.context import CONTEXT, Supervisor, WebContext
 from ocrd.web.jobstore import JobStore
 from ocrd.web.metrics import http_metrics_for, metrics_endpoint, metrics_middleware
@@ -121,6 +122,8 @@ def _add_routes(app: web.Application) -> None:
     r = app.router
     r.add_get("/", pages.status_page)
     r.add_get("/upload", pages.upload_page)
+    r.add_get("/results", pages.results_page)
+    r.add_get("/results/{result_id}", pages.review_page)
     r.add_get("/login", pages.login_page)
     r.add_post("/login", auth.login_submit)
     r.add_post("/logout", auth.logout)
@@ -137,6 +140,10 @@ def _add_routes(app: web.Application) -> None:
     r.add_get("/api/jobs/{job_id}/result.txt", jobs.result_txt)
     r.add_get("/api/jobs/{job_id}/result.pdf", jobs.result_pdf)
     r.add_get("/api/jobs/{job_id}/pages/{page}/image", jobs.page_image)
+    r.add_get("/api/results", results_api.list_results)
+    r.add_get("/api/results/{result_id}", results_api.get_result)
+    r.add_get("/api/results/{result_id}/pages/{page}/image", results_api.page_image)
+    r.add_put("/api/results/{result_id}/pages/{page}/lines/{line}", results_api.correct_line)
     r.add_get("/healthz", health.healthz)
     r.add_get("/readyz", health.readyz)
     r.add_get("/metrics", metrics_endpoint(app[CONTEXT].http_metrics.registry))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
@@ -23,7 +24,8 @@ SESSION_COOKIE = "ocrd_session"
 SESSION_DAYS = 7
 OPEN_PREFIXES = ("/static/",)
 OPEN_PATHS = {"/healthz", "/readyz", "/metrics", "/openapi.json", "/login", "/logout", "/favicon.ico"}
-PAGES = {"/", "/upload"}  # people get the sign-in page instead of a 401
+PAGES = {"/", "/upload", "/results"}  # people get the sign-in page instead of a 401
+PAGE_PREFIXES = ("/results/",)  # and on these: the review view of each result
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -36,14 +38,52 @@ def token_matches(given: str, token: str) -> bool:
     return hmac.compare_digest(given.encode(), token.encode())
 
 
-def is_authorized(request: web.Request, settings: WebSettings) -> bool:
+ANONYMOUS = "anonymous"  # who made a correction when the service has no token authentication
+# Request key: the name of the token the request came with (a typed key where aiohttp has them).
+WHO: Any = web.RequestKey("ocrd_who", str) if hasattr(web, "RequestKey") else "ocrd_who"
+
+
+def named_tokens(settings: WebSettings) -> list[tuple[str, str]]:
+    """(name, token) of everyone who may sign in: [web] token as [web] token_name, then [web.tokens]."""
+    first = [(settings.token_name, settings.token)] if settings.token else []
+    return first + list(settings.tokens)
+
+
+def token_owner(given: str, settings: WebSettings) -> str | None:
+    # Every token is compared (no early exit), so the time taken does not tell which one came close.
+    found = None
+    for name, token in named_tokens(settings):
+        if token_matches(given, token) and found is None:
+            found = name
+    return found
+
+
+def identify(request: web.Request, settings: WebSettings) -> str | None:
+    """Who sent the request: a token's name, ANONYMOUS without token auth, None when not allowed in."""
     if settings.auth != "token" or not settings.token:
-        return True
+        return ANONYMOUS
     scheme, _, value = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token_matches(value.strip(), settings.token):
-        return True
+    if scheme.lower() == "bearer":
+        owner = token_owner(value.strip(), settings)
+        if owner is not None:
+            return owner
     cookie = request.cookies.get(SESSION_COOKIE)
-    return cookie is not None and hmac.compare_digest(cookie, session_value(settings.token))
+    if cookie is None:
+        return None
+    found = None
+    for name, token in named_tokens(settings):
+        if hmac.compare_digest(cookie, session_value(token)) and found is None:
+            found = name
+    return found
+
+
+def is_authorized(request: web.Request, settings: WebSettings) -> bool:
+    return identify(request, settings) is not None
+
+
+def who(request: web.Request) -> str:
+    """The name the auth middleware found for this request (for records such as corrections)."""
+    return request.get(WHO, ANONYMOUS)
 
 
 def needs_auth(path: str) -> bool:
@@ -60,9 +100,12 @@ def auth_middleware(
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if signs_itself(request):
             return await handler(request)
-        if needs_auth(request.path) and not is_authorized(request, settings()):
-            if request.path in PAGES and request.method == "GET":
-                raise web.HTTPSeeOther(f"/login?next={quote(request.path)}")
+        owner = identify(request, settings())
+        if owner is not None:
+            request[WHO] = owner
+        if needs_auth(request.path) and owner is None:
+            if (request.path in PAGES or request.path.startswith(PAGE_PREFIXES)) and request.method == "GET":
+                raise web.HTTPSeeOther(f"/login?next={quote(request.path_qs)}")
             raise ApiFailure(
                 UNAUTHORIZED,
                 "this server needs a token: send the header 'Authorization: Bearer <token>' "
@@ -88,12 +131,14 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     target = safe_next(str(form.get("next", "")) or request.query.get("next"))
     if settings.auth != "token" or not settings.token:
         raise web.HTTPSeeOther(target)
-    if not token_matches(str(form.get("token", "")).strip(), settings.token):
+    owner = token_owner(str(form.get("token", "")).strip(), settings)
+    if owner is None:
         raise web.HTTPSeeOther(f"/login?error=1&next={quote(target)}")
+    token = dict(named_tokens(settings))[owner]
     response = web.HTTPSeeOther(target)
     response.set_cookie(
         SESSION_COOKIE,
-        session_value(settings.token),
+        session_value(token),  # names the token: the cookie says who signed in, not just that someone did
         max_age=SESSION_DAYS * 86400,
         httponly=True,
         samesite="Strict",

@@ -26,6 +26,7 @@ class Supervisor(Protocol):
     metrics: DaemonMetrics
     ready: bool
     draining: bool
+    results: Any  # ocrd.results.ResultsIndex, or None when the index is off
 
     @property
     def workers(self) -> int: ...

@@ -53,9 +53,13 @@ def describe(job: WebJob, context: WebContext) -> dict[str, Any]:
         "lines": None,
         "fields": None,
         "error": None,
+        "result_id": None,
         "links": {"self": base},
     }
     if job.state == DONE and job.document is not None:
+        if job.document.result_id is not None:
+            info["result_id"] = job.document.result_id
+            info["links"]["review"] = f"/results/{job.document.result_id}"
         info["pages"] = len(job.document.pages)
         info["lines"] = len(job.document.lines)
         info["fields"] = fields_summary(job.document)

@@ -1,4 +1,4 @@
-"""The pages people use (status, upload, sign-in), their static assets, and the JSON they read."""
+"""The pages people use (status, upload, results, review, sign-in), their static assets, and the JSON they read."""
 
 from __future__ import annotations
 
@@ -29,6 +29,15 @@ async def status_page(request: web.Request) -> web.StreamResponse:
 
 async def upload_page(request: web.Request) -> web.StreamResponse:
     return _page("upload.html")
+
+
+async def results_page(request: web.Request) -> web.StreamResponse:
+    return _page("results.html")
+
+
+async def review_page(request: web.Request) -> web.StreamResponse:
+    """One result's review view; the page reads the result's id from its own address."""
+    return _page("review.html")
 
 
 async def login_page(request: web.Request) -> web.StreamResponse:

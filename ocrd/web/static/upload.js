@@ -90,7 +90,8 @@ class Job {
     this.summary = null;
     this.result = null;
     this.error = null; // {code, msg}
-    this.links = {}; // what the job API offers for it once done (json, txt, pdf)
+    this.links = {}; // what the job API offers for it once done (json, txt, pdf, review)
+    this.resultId = null; // its id in the results, when the job answer names it
     this.seconds = 0;
     this.pagesShown = PAGES_SHOWN;
     this.highlighter = fieldHighlighter(this);
@@ -157,6 +158,9 @@ class Job {
         el("a", { class: "button", href: `${base}/result.txt?download`, download: "", "data-action": "txt", text: t("job.txt") }),
         el("a", { class: "button", href: `${base}/result.json?download`, download: "", "data-action": "json", text: t("job.json") }),
       );
+      // The upload's entry in the results, where its lines can be corrected (when the server keeps results).
+      const review = this.links.review || (this.resultId ? `/results/${encodeURIComponent(this.resultId)}` : null);
+      if (review) actions.push(el("a", { class: "button", href: review, "data-action": "review", text: t("job.review") }));
       // Only for uploads sent with "Searchable PDF" ticked: the worker wrote it while reading.
       if (this.links.pdf) {
         actions.push(el("a", { class: "button", href: this.links.pdf, download: "", "data-action": "pdf", text: t("job.pdf") }));
@@ -414,6 +418,7 @@ async function runJob(job) {
     const data = reply.body.data;
     if (data.status === "done") {
       job.links = data.links || {};
+      job.resultId = data.result_id || null;
       break;
     }
     if (data.status === "failed") {
