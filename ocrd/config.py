@@ -155,10 +155,23 @@ class WebSettings:
     host: str = "127.0.0.1"
     port: int = 8080
     auth: str = "none"
-    token: str | None = None
+    token: str | None = field(default=None, repr=False)  # never in logs or reprs
+    token_name: str = "token"  # who [web] token is: recorded with each correction made with it
+    # More people, each with a token of their own: name -> token ([web.tokens] in the file).
+    tokens: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     # Added for the web app (ocrd/web): upload size limit and how long job-API results are kept.
     max_upload_bytes: int = 100 * 1024 * 1024
     job_ttl: float = 3600.0
+
+
+@dataclass(frozen=True)
+class ResultsSettings:
+    """The results index (ocrd.results): every finished document, its corrections, and how long they are kept."""
+
+    enabled: bool = True
+    retention_days: float = 30.0  # results (and the originals kept for them) older than this are removed
+    # Uploads' originals kept under the data folder, at most this many bytes (oldest removed first); 0 = no bound.
+    max_bytes: int = 2 * 1024 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -220,6 +233,30 @@ class CompatSettings:
         return tuple(name for name in ("tencent", "aliyun", "baidu", "umi") if getattr(self, name).enabled)
 
 
+CLUSTER_ROLES = ("watch", "work", "web")
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    """Many hosts sharing the work through Redis Streams (docs/cluster.md); absent: one host, as ever."""
+
+    url: str = field(default="", repr=False)  # redis:// or rediss:// (TLS); a password in it stays out of reprs
+    host: str = ""  # this host's consumer name; "" = [daemon] node_name, else the host name
+    roles: tuple[str, ...] = CLUSTER_ROLES  # watch: publish inbox files; work: read jobs; web: take uploads
+    prefix: str = "ocrd"  # Redis key prefix: two clusters can share one Redis
+    claim_idle: float = 60.0  # a job pending this long with a silent consumer is taken over (XAUTOCLAIM)
+    max_deliveries: int = 5  # a job delivered this many times without finishing goes to failed/
+    max_upload_bytes: int = 32 * 1024 * 1024  # uploads sent through Redis to another host, at most this big
+    upload_ttl: float = 3600.0  # seconds an upload's bytes and its answer are kept in Redis
+    heartbeat: float = 2.0  # seconds between this host's heartbeats (status page, metrics)
+    republish_after: float = 600.0  # a published file still in the inbox after this is published again
+    connect_timeout: float = 5.0  # seconds to wait for Redis before saying it does not answer
+    ca_file: str = ""  # rediss://: the CA bundle that signed the Redis server's certificate
+
+    def has(self, role: str) -> bool:
+        return role in self.roles
+
+
 @dataclass(frozen=True)
 class Config:
     """Everything `ocrd run` needs, validated; `origin` says which file (if any) it came from."""
@@ -228,8 +265,10 @@ class Config:
     engine: EngineSettings = field(default_factory=EngineSettings)
     web: WebSettings = field(default_factory=WebSettings)
     compat: CompatSettings = field(default_factory=CompatSettings)
+    results: ResultsSettings = field(default_factory=ResultsSettings)
     inboxes: tuple[InboxSettings, ...] = ()
     origin: str = "built-in defaults"
+    cluster: ClusterSettings | None = None  # None: one host, no Redis (ocrd.cluster is never imported)
 
 
 def cpu_count() -> int:

@@ -5,6 +5,7 @@ variables < CLI flags. Every value remembers where it came from, so a bad value 
 "/etc/ocrd/ocrd.toml: [daemon] workers must be ..." or "environment variable OCRD_WEB__PORT: ...",
 which is what the person fixing it needs to see. Unknown keys are errors (with a suggestion),
 because a misspelt key that is silently ignored is a setting that silently does not apply.
+Each section's keys and their converters are in ocrd.config_schema and ocrd.config_values.
 """
 
 from __future__ import annotations
@@ -14,24 +15,13 @@ import difflib
 import ipaddress
 import os
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ocrd.config import (
     DEFAULT_PATTERNS,
-    LANGS,
-    LOG_FORMATS,
-    LOG_LEVELS,
-    ON_SUCCESS,
-    ON_UNSUPPORTED,
-    PRECISIONS,
-    PREPROCESS_STEPS,
-    WATCH_MODES,
-    WEB_AUTH,
-    AliyunCompat,
-    BaiduCompat,
     CompatSettings,
     Config,
     DaemonSettings,
@@ -39,15 +29,15 @@ from ocrd.config import (
     FieldsSettings,
     InboxSettings,
     Limits,
-    TencentCompat,
-    UmiCompat,
+    ResultsSettings,
     WebSettings,
 )
+from ocrd.config_cluster import build_cluster
 from ocrd.config_fields import SHARED, RuleLocator, describe_rules, inbox_owner, parse_rules
+from ocrd.config_schema import COMPAT_SECTIONS, INBOX_KEYS, SECTIONS
+from ocrd.config_values import FALSE_WORDS, Converter, Origin, Value, to_port
 from ocrd.errors import ConfigError, UsageError
-from ocrd.fields.model import FIELD_MODES
-from ocrd.outputs_choice import DEFAULT_OUTPUTS, OutputsChoiceError, parse_outputs
-from ocrd.packs import pack_names
+from ocrd.outputs_choice import DEFAULT_OUTPUTS
 
 ENV_PREFIX = "OCRD_"
 CONFIG_ENV = "OCRD_CONFIG"
@@ -55,287 +45,6 @@ NO_FILE = "none"
 DATA_DIR_ENV = "OCRD_DATA_DIR"
 # Looked at in this order when neither --config nor $OCRD_CONFIG names a file.
 SEARCH_PATHS = ("$XDG_CONFIG_HOME/ocrd/ocrd.toml", "~/.config/ocrd/ocrd.toml", "/etc/ocrd/ocrd.toml")
-
-
-# --- where a value came from ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Origin:
-    """The file, variable or flag a value came from; paths in a file are relative to that file."""
-
-    label: str  # "[daemon] workers", "environment variable OCRD_DAEMON__WORKERS", "option --workers"
-    file: str | None = None
-    base_dir: Path | None = None  # relative paths resolve against this
-
-    def error(self, problem: str) -> ConfigError:
-        return ConfigError(f"{self.label} {problem}", path=self.file)
-
-
-@dataclass(frozen=True)
-class Value:
-    raw: Any
-    origin: Origin
-
-
-# --- converters: raw value (TOML type, or a string from env/CLI) -> typed value ----------------------
-
-Converter = Callable[[Any, Origin], Any]
-
-
-def _int(minimum: int) -> Converter:
-    def convert(raw: Any, origin: Origin) -> int:
-        value = raw
-        if isinstance(raw, str):
-            try:
-                value = int(raw.strip())
-            except ValueError:
-                value = None
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise origin.error(f"must be a whole number ≥ {minimum} (got {raw!r})")
-        return value
-
-    return convert
-
-
-def _float(minimum: float, *, exclusive: bool = False) -> Converter:
-    def convert(raw: Any, origin: Origin) -> float:
-        value = raw
-        if isinstance(raw, str):
-            try:
-                value = float(raw.strip())
-            except ValueError:
-                value = None
-        too_small = value is not None and (value <= minimum if exclusive else value < minimum)
-        if isinstance(value, bool) or not isinstance(value, int | float) or too_small:
-            bound = f"> {minimum:g}" if exclusive else f"≥ {minimum:g}"
-            raise origin.error(f"must be a number of seconds {bound} (got {raw!r})")
-        return float(value)
-
-    return convert
-
-
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off"}
-
-
-def _bool(raw: Any, origin: Origin) -> bool:
-    if isinstance(raw, bool):
-        return raw
-    if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
-        return raw.strip().lower() in _TRUE
-    raise origin.error(f"must be true or false (got {raw!r})")
-
-
-def _choice(options: tuple[str, ...]) -> Converter:
-    def convert(raw: Any, origin: Origin) -> str:
-        if isinstance(raw, str) and raw.strip().lower() in options:
-            return raw.strip().lower()
-        raise origin.error(f"must be one of {', '.join(repr(o) for o in options)} (got {raw!r})")
-
-    return convert
-
-
-def _str(raw: Any, origin: Origin) -> str:
-    if not isinstance(raw, str):
-        raise origin.error(f"must be a text string (got {raw!r})")
-    return raw
-
-
-def _optional_str(raw: Any, origin: Origin) -> str | None:
-    return _str(raw, origin) or None
-
-
-def _path(raw: Any, origin: Origin) -> str:
-    text = _str(raw, origin).strip()
-    if not text:
-        raise origin.error("must not be empty")
-    path = Path(os.path.expandvars(text)).expanduser()
-    if not path.is_absolute():
-        path = (origin.base_dir or Path.cwd()) / path
-    return os.path.normpath(str(path))
-
-
-def _optional_path(raw: Any, origin: Origin) -> str | None:
-    if isinstance(raw, str) and not raw.strip():
-        return None
-    return _path(raw, origin)
-
-
-def _str_list(raw: Any, origin: Origin) -> tuple[str, ...]:
-    items = [part.strip() for part in raw.split(",") if part.strip()] if isinstance(raw, str) else raw
-    if not isinstance(items, list | tuple) or not all(isinstance(item, str) for item in items):
-        raise origin.error(f"must be a list of text strings (got {raw!r})")
-    return tuple(items)
-
-
-def _patterns(raw: Any, origin: Origin) -> tuple[str, ...]:
-    patterns = tuple(p.lower() for p in _str_list(raw, origin))
-    if not patterns:
-        raise origin.error('must name at least one pattern, e.g. ["*.pdf", "*.jpg"]')
-    return patterns
-
-
-def _preprocess(raw: Any, origin: Origin) -> tuple[str, ...]:
-    steps = tuple(step.lower() for step in _str_list(raw, origin))
-    unknown = [step for step in steps if step not in PREPROCESS_STEPS]
-    if unknown:
-        raise origin.error(
-            f"has unknown step(s) {', '.join(map(repr, unknown))}; choose from {', '.join(PREPROCESS_STEPS)}"
-        )
-    return steps
-
-
-def _outputs(raw: Any, origin: Origin) -> tuple[str, ...]:
-    try:
-        return parse_outputs(_str_list(raw, origin))
-    except OutputsChoiceError as exc:
-        raise origin.error(f"{exc} (got {raw!r})") from None
-
-
-def _optional_lang(raw: Any, origin: Origin) -> str | None:
-    if isinstance(raw, str) and not raw.strip():
-        return None
-    return _choice(LANGS)(raw, origin)
-
-
-def _optional_mode(raw: Any, origin: Origin) -> str | None:
-    if isinstance(raw, str) and not raw.strip():
-        return None
-    return _choice(FIELD_MODES)(raw, origin)
-
-
-def _rules(raw: Any, origin: Origin) -> tuple[Any, ...]:
-    # Rules are parsed when the file is read (ocrd.config_fields), where their line numbers are known.
-    if isinstance(raw, tuple):
-        return raw
-    raise origin.error("can only be written in the configuration file, as [[fields.rules]] or [[inbox.rules]] tables")
-
-
-def _port(raw: Any, origin: Origin) -> int:
-    problem = origin.error(f"must be a TCP port between 0 and 65535 (got {raw!r})")
-    try:
-        port = _int(0)(raw, origin)
-    except ConfigError:
-        raise problem from None
-    if port > 65535:
-        raise problem
-    return port
-
-
-# --- schema ------------------------------------------------------------------------------------------
-
-DAEMON_KEYS: dict[str, Converter] = {
-    "workers": _int(0),
-    "threads_per_worker": _int(0),
-    "queue_size": _int(0),
-    "max_queued_uploads": _int(1),
-    "job_timeout": _float(0, exclusive=True),
-    "max_attempts": _int(1),
-    "rescan_interval": _float(0, exclusive=True),
-    "grace_period": _float(0),
-    "stale_claim_after": _float(0, exclusive=True),
-    "retry_backoff_max": _float(0, exclusive=True),
-    "node_name": _str,
-    "data_dir": _optional_path,
-    "log_level": _choice(LOG_LEVELS),
-    "log_format": _choice(LOG_FORMATS),
-}
-WEB_KEYS: dict[str, Converter] = {
-    "enabled": _bool,
-    "host": _str,
-    "port": _port,
-    "auth": _choice(WEB_AUTH),
-    "token": _optional_str,
-    "max_upload_bytes": _int(1),
-    "job_ttl": _float(0, exclusive=True),
-}
-LIMITS_KEYS: dict[str, Converter] = {
-    "max_bytes": _int(1),
-    "max_pages": _int(1),
-    "max_pixels": _int(1),
-}
-# Keys every [[inbox]] may set, and [inbox_defaults] may set for all of them.
-INBOX_SHARED_KEYS: dict[str, Converter] = {
-    "outbox": _path,
-    "done": _path,
-    "failed": _path,
-    "on_success": _choice(ON_SUCCESS),
-    "patterns": _patterns,
-    "recursive": _bool,
-    "lang": _optional_lang,
-    "preprocess": _preprocess,
-    "watch": _choice(WATCH_MODES),
-    "poll_interval": _float(0, exclusive=True),
-    "settle": _float(0),
-    "dedupe": _bool,
-    "unsupported": _choice(ON_UNSUPPORTED),
-    "fields": _optional_mode,
-    "ledger": _bool,
-    "outputs": _outputs,
-    "pdfa": _bool,
-}
-# An inbox's own rules are added to [fields] rules; shared ones belong there, not in [inbox_defaults].
-INBOX_KEYS: dict[str, Converter] = {"name": _str, "path": _path, **INBOX_SHARED_KEYS, "rules": _rules}
-FIELDS_KEYS: dict[str, Converter] = {"mode": _choice(FIELD_MODES), "qr": _bool, "rules": _rules}
-# Engine threads follow [daemon] threads_per_worker: one knob, not two that can disagree.
-# The fields stage has its own [fields] section.
-ENGINE_HIDDEN = {"threads", "limits", "fields"}
-ENGINE_SPECIAL: dict[str, Converter] = {
-    "pack": _choice(pack_names()),
-    "model_dir": _optional_path,
-    "lang": _choice(LANGS),
-    "precision": _choice(PRECISIONS),
-    "allowlist": _optional_str,
-    "dpi": _int(36),
-    "preprocess": _preprocess,
-}
-
-
-def _engine_keys() -> dict[str, Converter]:
-    """Engine keys follow the EngineSettings dataclass, so a field added there is configurable at once."""
-    by_type: dict[str, Converter] = {
-        "bool": _bool,
-        "int": _int(0),
-        "float": _float(0),
-        "str": _str,
-        "str | None": _optional_str,
-        "tuple[str, ...]": _str_list,
-    }
-    keys: dict[str, Converter] = {}
-    for item in dataclasses.fields(EngineSettings):
-        if item.name in ENGINE_HIDDEN:
-            continue
-        keys[item.name] = ENGINE_SPECIAL.get(item.name) or by_type.get(str(item.type), _str)
-    return keys
-
-
-ENGINE_KEYS = _engine_keys()
-# Hosted-OCR APIs answered by ocrd ([compat.tencent] ...): each is served only when its keys are set.
-COMPAT_SECTIONS: dict[str, tuple[type, dict[str, Converter]]] = {
-    "compat.tencent": (
-        TencentCompat,
-        {"secret_id": _optional_str, "secret_key": _optional_str, "max_skew": _float(0, exclusive=True)},
-    ),
-    "compat.aliyun": (
-        AliyunCompat,
-        {"access_key_id": _optional_str, "access_key_secret": _optional_str, "max_skew": _float(0, exclusive=True)},
-    ),
-    "compat.baidu": (
-        BaiduCompat,
-        {"api_key": _optional_str, "secret_key": _optional_str, "token_ttl": _float(0, exclusive=True)},
-    ),
-    "compat.umi": (UmiCompat, {"enabled": _bool}),
-}
-SECTIONS: dict[str, dict[str, Converter]] = {
-    "daemon": DAEMON_KEYS,
-    "engine": ENGINE_KEYS,
-    "engine.limits": LIMITS_KEYS,
-    "web": WEB_KEYS,
-    "fields": FIELDS_KEYS,
-    "inbox_defaults": INBOX_SHARED_KEYS,
-    **{name: keys for name, (_, keys) in COMPAT_SECTIONS.items()},
-}
 
 
 # --- CLI flags -----------------------------------------------------------------------------------------
@@ -361,7 +70,7 @@ class CliOverrides:
 def parse_web_address(text: str, origin: Origin) -> dict[str, Value]:
     """'HOST:PORT' / ':PORT' / 'PORT' / 'off' -> [web] values."""
     text = text.strip()
-    if text.lower() in _FALSE | {"none", "disabled"}:
+    if text.lower() in FALSE_WORDS | {"none", "disabled"}:
         return {"enabled": Value(False, origin)}
     host, sep, port = text.rpartition(":")
     if not sep:
@@ -371,7 +80,7 @@ def parse_web_address(text: str, origin: Origin) -> dict[str, Value]:
     if host:
         values["host"] = Value(host, origin)
     try:
-        _port(port, origin)
+        to_port(port, origin)
     except ConfigError as exc:
         raise origin.error(f"must be HOST:PORT, :PORT or off (got {text!r})") from exc
     return values
@@ -653,6 +362,7 @@ def build_config(layers: _Layers, env: Mapping[str, str], origin: str, file: str
     web = WebSettings(**sections["web"])
     if web.auth == "token" and not web.token:
         raise ConfigError("[web] auth = 'token' needs [web] token (or OCRD_WEB__TOKEN)", path=file)
+    _check_token_names(web, file)
     check_web_exposure(web, auth_explicit="auth" in layers.sections["web"], file=file)
     shared = sections["inbox_defaults"]
     entries = layers.inboxes
@@ -677,7 +387,28 @@ def build_config(layers: _Layers, env: Mapping[str, str], origin: str, file: str
                     path=file,
                 )
     compat = build_compat(sections, file)
-    return Config(daemon=daemon, engine=engine, web=web, compat=compat, inboxes=inboxes, origin=origin)
+    results = ResultsSettings(**sections["results"])
+    cluster = build_cluster(sections["cluster"], layers.sections["cluster"], daemon, file)
+    return Config(
+        daemon=daemon,
+        engine=engine,
+        web=web,
+        compat=compat,
+        results=results,
+        inboxes=inboxes,
+        origin=origin,
+        cluster=cluster,
+    )
+
+
+def _check_token_names(web: WebSettings, file: str | None) -> None:
+    """Each name and each token once: a correction must say who made it, without doubt."""
+    names = [web.token_name, *(name for name, _ in web.tokens)] if web.token else [name for name, _ in web.tokens]
+    tokens = [web.token, *(token for _, token in web.tokens)] if web.token else [token for _, token in web.tokens]
+    if len(set(names)) != len(names):
+        raise ConfigError("[web.tokens] names each person once, and not with [web] token_name's name", path=file)
+    if len(set(tokens)) != len(tokens):
+        raise ConfigError("[web.tokens] gives two people the same token: give each one a token of their own", path=file)
 
 
 def find_config_file(

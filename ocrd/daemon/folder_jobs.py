@@ -13,11 +13,12 @@ import errno
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
 from ocrd.config import Config, InboxSettings
-from ocrd.daemon import dedupe, outputs, pdf_jobs
+from ocrd.daemon import dedupe, outputs, pdf_jobs, recording
 from ocrd.daemon.claims import Claim, Owner
 from ocrd.daemon.errors import ClaimLostError, JobTimeoutError, WorkerCrashedError
 from ocrd.daemon.inbox import InboxRuntime
@@ -32,6 +33,7 @@ from ocrd.daemon.writers import still_being_written
 from ocrd.errors import InternalError, OcrdError, SourceChangedError, TransientError
 from ocrd.names import readable
 from ocrd.result import Document
+from ocrd.results import ResultsIndex
 
 log = logging.getLogger("ocrd.daemon")
 
@@ -63,6 +65,7 @@ class Host(Protocol):
     metrics: DaemonMetrics
     reporter: Reporter
     draining: bool
+    results: ResultsIndex | None
 
     def spawn(self, coro: Any) -> None: ...
     def kick(self) -> None: ...
@@ -78,6 +81,8 @@ class FolderJobs:
         self.retries = RetryQueue(host.metrics)
         self.starting = 0  # jobs between "taken from the queue" and "sent to a worker"
         self.writing = 0  # jobs whose results (or failure) are being written right now
+        # Called once a job's result (or failure) is durable and its claim released (cluster: acknowledge it).
+        self.on_finished: Callable[[Job], None] | None = None
 
     def new_job(self, runtime: InboxRuntime, claim: Claim, job_id: int) -> Job:
         job = Job(job_id, claim.rel, str(claim.file), self._overrides(runtime.settings), runtime, claim)
@@ -272,6 +277,10 @@ class FolderJobs:
             self.retry_later(job, "write", reason(exc), folder_wide=is_folder_problem(exc))
             return
         self._done(job)
+        result_id = None
+        if job.document is not None:  # after the sidecars are durable; never fails the file
+            entry = recording.folder_done(runtime.name, job, job.document, written, original)
+            result_id = await recording.record(self.host.results, entry)
         self.host.reporter.record(
             runtime.name,
             outcome,
@@ -280,6 +289,7 @@ class FolderJobs:
             output=written.get("json"),
             original=original,
             write_seconds=time.monotonic() - began,
+            result_id=result_id,
         )
         self.host.dispatch()
 
@@ -299,8 +309,15 @@ class FolderJobs:
             self.retry_later(job, "fail", reason(exc), folder_wide=is_folder_problem(exc))
             return
         self._done(job)
+        result_id = await recording.record(self.host.results, recording.folder_failed(runtime.name, job, info, moved))
         self.host.reporter.record(
-            runtime.name, "failed", job, error=info, original=moved, write_seconds=time.monotonic() - began
+            runtime.name,
+            "failed",
+            job,
+            error=info,
+            original=moved,
+            write_seconds=time.monotonic() - began,
+            result_id=result_id,
         )
         self.host.dispatch()
 
@@ -309,11 +326,15 @@ class FolderJobs:
         job.inbox.resume_outputs()
         self.host.metrics.outbox_writable.labels(job.inbox.name).set(1)
         self.held.pop(job.id, None)
+        if self.on_finished is not None:
+            self.on_finished(job)
         self.host.kick()
 
     def _drop_lost(self, job: Job, exc: ClaimLostError) -> None:
         event(log, "claim-lost", str(exc), level=logging.WARNING, file=job.source)
         self.held.pop(job.id, None)
+        if self.on_finished is not None:
+            self.on_finished(job)  # someone else finishes the file: nothing is left for this message
         self.host.kick()
 
     # --- retries ----------------------------------------------------------------------------------

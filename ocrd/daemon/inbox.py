@@ -191,25 +191,26 @@ class InboxRuntime:
         """Cheap check from the loop thread: is there anything for a step to do?"""
         return bool(self._dirty) or len(self.tracker) > 0 or self.clock() >= self._next_rescan
 
-    def step(self, want: int, *, held: Sequence[Claim] = (), allow_claims: bool = True) -> Step:
+    def step(self, want: int, *, held: Sequence[Claim] = (), allow_claims: bool = True, adopt: bool = True) -> Step:
         """Observe changes, rescan when due, adopt abandoned claims, and claim up to ``want`` files.
 
         ``held`` are the claims the supervisor still works on; they are touched at every rescan
-        so that daemons on other hosts can tell them from abandoned ones.
+        so that daemons on other hosts can tell them from abandoned ones. ``adopt=False``: abandoned
+        claims are left for others (a cluster host without workers, or cut off from Redis).
         """
         result = Step()
         try:
-            return self._step(result, want, held, allow_claims)
+            return self._step(result, want, held, allow_claims, adopt)
         finally:
             result.discovered, self._discovered = self._discovered, 0
 
-    def _step(self, result: Step, want: int, held: Sequence[Claim], allow_claims: bool) -> Step:
+    def _step(self, result: Step, want: int, held: Sequence[Claim], allow_claims: bool, adopt: bool = True) -> Step:
         now = self.clock()
         if now >= self._next_rescan:
             self._next_rescan = now + self.rescan_interval
             if self._check_available():
                 self._rescan()
-                result.adopted = self._adopt_abandoned()
+                result.adopted = self._adopt_abandoned() if adopt else []
                 for claim in held:
                     self.area.touch(claim)
             else:

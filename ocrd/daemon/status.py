@@ -65,7 +65,9 @@ def snapshot(supervisor: Supervisor) -> dict[str, Any]:
             }
         )
     pool = supervisor.pool
+    cluster = {"cluster": supervisor.cluster.snapshot()} if supervisor.cluster is not None else {}
     return {
+        **cluster,
         "version": __version__,
         "node": supervisor.owner.node,
         "pid": supervisor.owner.pid,

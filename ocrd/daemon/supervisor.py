@@ -19,11 +19,11 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ocrd import __version__
 from ocrd.config import LANGS, Config, InboxSettings, effective_threads, effective_workers
-from ocrd.daemon import status
+from ocrd.daemon import recording, status
 from ocrd.daemon.claims import Owner
 from ocrd.daemon.durable import set_temp_owner
 from ocrd.daemon.errors import DaemonStoppingError, QueueFullError
@@ -39,9 +39,13 @@ from ocrd.daemon.problems import reason
 from ocrd.daemon.reporting import Reporter
 from ocrd.daemon.uploads import UploadQueue
 from ocrd.daemon.worker import DEFAULT_FACTORY
-from ocrd.errors import UsageError
+from ocrd.errors import OcrdError, UsageError
 from ocrd.fields.model import FIELD_MODES
 from ocrd.result import Document
+from ocrd.results import ResultsIndex
+
+if TYPE_CHECKING:
+    from ocrd.daemon.cluster_link import ClusterLink
 
 log = logging.getLogger("ocrd.daemon")
 
@@ -80,7 +84,10 @@ class Supervisor:
         self._step_problems: dict[str, str] = {}
         self._promised = 0  # claims asked of inbox steps that have not returned yet
         self._loop_task: asyncio.Task[None] | None = None
+        self._sweep_task: asyncio.Task[None] | None = None
         self._rotation = 0
+        self.results: ResultsIndex | None = None  # opened at start; None when [results] enabled = false
+        self.cluster: ClusterLink | None = None  # [cluster]: jobs come through Redis, not straight from the folder
 
     # What the web app and tests read.
     @property
@@ -121,6 +128,10 @@ class Supervisor:
         """Hard bound on folder files held at once (claimed, being read, or being written)."""
         return self.capacity() + 2 * self.workers
 
+    def free_slots(self) -> int:
+        """Folder files that may be claimed now (the cluster link takes this many jobs)."""
+        return self._free_slots()
+
     def _free_slots(self) -> int:
         held = len(self.folder_jobs.held) + self._promised  # claims that running steps may still bring back
         active = held - self.folder_jobs.writing
@@ -135,6 +146,7 @@ class Supervisor:
             ThreadPoolExecutor(max_workers=32, thread_name_prefix="ocrd-io")
         )
         set_temp_owner(self.owner.prefix)  # so a later start can tell our leftovers from a neighbour's work
+        await self._open_results()
         for settings in self.config.inboxes:
             await self._add_inbox(settings)
         self.pool = WorkerPool(
@@ -148,10 +160,20 @@ class Supervisor:
         )
         await self.pool.start()
         self.metrics.workers.set(self.pool.total)
+        if self.config.cluster is not None:  # imported only here: a single host never loads Redis
+            from ocrd.daemon.cluster_link import ClusterLink
+
+            self.cluster = ClusterLink(self, self.config.cluster)
+            await self.cluster.start()
         self._loop_task = asyncio.create_task(self._dispatch_loop(), name="ocrd-dispatch")
         self.ready = True
         if announce:
             self.announce_ready()
+
+    async def _open_results(self) -> None:
+        self.results = await recording.open_results(self.config)
+        if self.results is not None:
+            self._sweep_task = asyncio.create_task(recording.sweep_forever(self.results), name="ocrd-results-sweep")
 
     def announce_ready(self, extra: str = "") -> None:
         """Log "ready" and tell systemd (call once everything, including the web app, is up)."""
@@ -219,6 +241,14 @@ class Supervisor:
             self._loop_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._loop_task
+        if self._sweep_task is not None:
+            self._sweep_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweep_task
+        if self.results is not None:
+            await asyncio.to_thread(self.results.close)
+        if self.cluster is not None:  # after the last job: its acknowledgement goes out first
+            await self.cluster.stop()
         left = len(jobs.held)
         event(
             log,
@@ -288,6 +318,8 @@ class Supervisor:
             if not self.inboxes[name].needs_step():
                 continue
             want = free // len(names) + (1 if index < free % len(names) else 0)
+            if self.cluster is not None:
+                want = 0  # cluster mode: claims follow the queue's messages, never the folder listing
             self._stepping.add(name)  # now, not when the task starts: one step per inbox at a time
             self._promised += want
             self.spawn(self._step(self.inboxes[name], want))
@@ -311,11 +343,20 @@ class Supervisor:
         self._ids += 1
         return self._ids
 
+    def next_id(self) -> int:
+        return self._next_id()
+
+    def _inbox_step(self, runtime: InboxRuntime, want: int, held: list[Any]) -> Any:
+        """One inbox step (in a thread): claiming from the folder, or, in cluster mode, publishing to the queue."""
+        if self.cluster is not None:
+            return self.cluster.step_inbox(runtime, held)
+        return runtime.step(want, held=held, allow_claims=not self.draining)
+
     async def _step(self, runtime: InboxRuntime, want: int) -> None:
         jobs = self.folder_jobs
         try:
             held = jobs.held_claims(runtime)
-            step = await asyncio.to_thread(runtime.step, want, held=held, allow_claims=not self.draining)
+            step = await asyncio.to_thread(self._inbox_step, runtime, want, held)
         except Exception as exc:  # e.g. the processing folder became unreadable: say so once, keep going
             problem = reason(exc, "use") if isinstance(exc, OSError) else f"{runtime.settings.path}: {exc!r}"
             if problem != self._step_problems.get(runtime.name):
@@ -404,6 +445,7 @@ class Supervisor:
         source: str | None = None,
         fields: str | None = None,
         pdf: PdfRequest | None = None,
+        local: bool = False,
     ) -> Document:
         """Read one file with the shared worker pool and return its Document.
 
@@ -420,6 +462,15 @@ class Supervisor:
             raise UsageError(f"unknown language {lang!r}; choose one of: {', '.join(LANGS)}")
         if fields is not None and fields not in FIELD_MODES:
             raise UsageError(f"unknown fields mode {fields!r}; choose one of: {', '.join(FIELD_MODES)}")
+        if self.cluster is not None and not local and not self.cluster.work:
+            # No workers of our own in the cluster: another host reads it (ocrd.daemon.cluster_uploads).
+            if pdf is not None:
+                raise UsageError("searchable PDFs of uploads are made on hosts with the cluster role 'work' only")
+            from ocrd.daemon.cluster_uploads import submit_remote
+
+            return await submit_remote(
+                self.cluster, str(path), lang=lang, source=source or Path(path).name, fields=fields
+            )
         limit = self.config.daemon.max_queued_uploads
         if len(self.uploads) >= limit:
             raise QueueFullError(f"{limit} uploads are already waiting for a worker; try again in a few seconds")
@@ -440,9 +491,25 @@ class Supervisor:
         self.dispatch()
         assert job.future is not None
         try:
-            return await job.future
+            document = await job.future
+        except OcrdError as error:
+            if not error.retryable:  # the file's own failure (not "busy" or "stopping"): worth finding later
+                result_id = await recording.record(self.results, recording.upload_failed(job.source, error))
+                self._link_report(job, result_id)
+            raise
         finally:
             # The caller was cancelled (client went away, job deleted): drop the job if still queued.
             # Cancelling the caller cancels the future it awaited, so "cancelled" is the usual sign.
             if job.future.cancelled() or not job.future.done():
                 self.uploads.forget(job)
+        document.result_id = await recording.record(
+            self.results, recording.upload_done(Path(path), job.source, document)
+        )
+        self._link_report(job, document.result_id)
+        return document
+
+    @staticmethod
+    def _link_report(job: Job, result_id: str | None) -> None:
+        # The status page's entry was made when the worker answered; the index id comes after.
+        if result_id is not None and job.report is not None:
+            job.report["result_id"] = result_id

@@ -53,6 +53,16 @@ async def readyz(request: web.Request) -> web.StreamResponse:
                 else f"{inbox.get('outbox')} writable",
             }
         )
+    cluster = snapshot.get("cluster")
+    if cluster is not None:
+        # Redis away: work in progress finishes, nothing new is taken; the reason names the address.
+        checks.append(
+            {
+                "name": "cluster",
+                "ok": bool(cluster.get("connected")),
+                "detail": cluster.get("problem") or f"Redis at {cluster.get('redis')} answers",
+            }
+        )
     problems = [f"{check['name']}: {check['detail']}" for check in checks if not check["ok"]]
     data = {"ready": not problems, "checks": checks}
     if problems:
