@@ -35,6 +35,20 @@ function emptyRow(columns, key) {
   return row(td);
 }
 
+// A recent result opens its review view: by its id when the entry has one, else by finding its file name.
+function reviewCell(item) {
+  const id = item.result_id;
+  const href = id ? `/results/${encodeURIComponent(id)}` : `/results?q=${encodeURIComponent(item.source)}`;
+  const td = cell("", "path");
+  const link = document.createElement("a");
+  link.href = href;
+  link.className = "open";
+  link.title = t("status.openReview");
+  link.textContent = item.source;
+  td.append(link);
+  return td;
+}
+
 function outcomeBadge(outcome) {
   const kind = outcome === "failed" ? "bad" : "ok";
   return badge(t(`status.outcome.${outcome}`), kind);
@@ -100,7 +114,7 @@ function render() {
           return row(
             cell(formatTime(item.at)),
             cell(item.inbox),
-            cell(item.source, "path"),
+            reviewCell(item),
             cell(item.pages, "num"),
             cell(item.seconds, "num"),
             outcome,
@@ -116,7 +130,7 @@ function render() {
           const error = item.error || {};
           const words = cell(`${error.message || ""}`);
           if (error.kind) words.prepend(badge(error.kind, "bad"), " ");
-          return row(cell(formatTime(item.at)), cell(item.inbox), cell(item.source, "path"), words);
+          return row(cell(formatTime(item.at)), cell(item.inbox), reviewCell(item), words);
         })
       : [emptyRow(4, "status.noFailures")]),
   );
