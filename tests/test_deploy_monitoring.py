@@ -256,3 +256,36 @@ def test_name_check_catches_a_misspelt_metric() -> None:
     assert problems == ["panel: ocrd_job_total is not exported"]
     problems = check_names([("panel", 'ocrd_queue_depth{stage="x"}')], real_exposition())
     assert problems == ["panel: ocrd_queue_depth has no label 'stage' (it has ['inbox'])"]
+
+
+def test_dashboard_has_a_cluster_row_last_and_collapsed(dashboard: dict) -> None:
+    """Cluster panels (docs/cluster.md) sit in a collapsed last row: single hosts never see them empty."""
+    row = dashboard["panels"][-1]
+    assert row["type"] == "row" and row["title"] == "Cluster" and row["collapsed"] is True
+    exprs = " ".join(target["expr"] for panel in row["panels"] for target in panel["targets"])
+    for needed in ("ocrd_cluster_backlog", "ocrd_cluster_pending", "ocrd_cluster_stuck", "ocrd_cluster_hosts"):
+        assert f"max by (stream) ({needed}{{" in exprs or f"max by (instance) ({needed}{{" in exprs, needed
+    assert 'ocrd_cluster_taken_total{job=~"$job", instance=~"$instance", how="taken-over"}' in exprs
+    assert "min by (instance) (ocrd_cluster_connected" in exprs
+    ids = [panel["id"] for panel in dashboard["panels"]] + [panel["id"] for panel in row["panels"]]
+    assert len(ids) == len(set(ids)), "panel ids must be unique, nested ones included"
+    for panel in row["panels"]:
+        assert panel["datasource"] == {"type": "prometheus", "uid": "${datasource}"}, panel["title"]
+        assert all(t["datasource"]["uid"] == "${datasource}" for t in panel["targets"]), panel["title"]
+        grid = panel["gridPos"]
+        assert grid["x"] >= 0 and grid["x"] + grid["w"] <= 24 and grid["y"] > row["gridPos"]["y"], panel["title"]
+
+
+def test_cluster_panels_use_real_cluster_labels(dashboard: dict) -> None:
+    """With stream-labelled cluster samples present, every selector label of the cluster panels exists."""
+    from ocrd.cluster.messages import FILES
+    from ocrd.daemon.cluster_link import ClusterMetrics
+
+    registry = CollectorRegistry()
+    cluster = ClusterMetrics(registry)
+    for gauge in (cluster.backlog, cluster.pending, cluster.stuck):
+        gauge.labels(FILES).set(1)
+    cluster.connected.set(1)
+    cluster.hosts.set(2)
+    queries = [(panel["title"], t["expr"]) for panel in dashboard["panels"][-1]["panels"] for t in panel["targets"]]
+    assert check_names(queries, generate_latest(registry).decode()) == []

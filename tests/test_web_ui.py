@@ -210,6 +210,7 @@ def test_status_page_shows_inboxes_workers_and_recent_results(web_daemon: WebDae
         expect(page.locator("#workers")).to_have_text(re.compile(r"^\d+ / 1$"))
         expect(page.locator("#recent tr").first).to_contain_text("upload")
         expect(page.locator("#version")).not_to_have_text("–")
+        expect(page.locator("#cluster")).to_be_hidden()  # one host: no data.cluster, no cluster section
         # The pack the workers loaded, and the precision they run with its reason (the suite pins
         # the CPU flags to none, so "auto" is FP32 on every machine).
         expect(page.locator("#models")).to_have_text("ppocrv6-small")

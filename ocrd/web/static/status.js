@@ -1,7 +1,8 @@
 // The status page: reads /api/status every few seconds and redraws. Text goes in with
 // textContent only: file names and error messages are data, never markup.
 
-import { formatDuration, formatTime, setupLanguageButton, t } from "./i18n.js";
+import { el } from "./dom.js";
+import { formatDuration, formatTime, has, setupLanguageButton, t } from "./i18n.js";
 
 const REFRESH_MS = 3000;
 let last = null;
@@ -134,7 +135,61 @@ function render() {
         })
       : [emptyRow(4, "status.noFailures")]),
   );
+  renderCluster(s.cluster);
   renderUpdated();
+}
+
+// Shown only in cluster mode (data.cluster): the queues in Redis and every host's last heartbeat.
+function label(prefix, value) {
+  return has(`${prefix}.${value}`) ? t(`${prefix}.${value}`) : value;
+}
+
+function renderCluster(cluster) {
+  const section = $("cluster");
+  section.classList.toggle("hidden", !cluster);
+  if (!cluster) return;
+  const names = { host: cluster.host, redis: cluster.redis, problem: cluster.problem || "" };
+  const words = [t(cluster.connected ? "status.clusterConnected" : "status.clusterDisconnected", names)];
+  if (cluster.unacknowledged) words.push(t("status.clusterUnacked", { count: cluster.unacknowledged }));
+  $("cluster-summary").replaceChildren(
+    badge(t(cluster.connected ? "status.clusterRedisUp" : "status.clusterRedisDown"), cluster.connected ? "ok" : "bad"),
+    " ",
+    el("span", { text: words.join(" ") }),
+  );
+
+  const streams = Object.entries(cluster.streams || {});
+  $("cluster-streams").replaceChildren(
+    ...(streams.length
+      ? streams.map(([stream, numbers]) =>
+          row(
+            cell(label("status.clusterStream", stream)),
+            cell(numbers.backlog, "num"),
+            cell(numbers.pending, "num"),
+            cell(numbers.stuck, "num"),
+          ),
+        )
+      : [emptyRow(4, "status.clusterNoData")]),
+  );
+
+  const hosts = cluster.hosts || [];
+  $("cluster-hosts").replaceChildren(
+    ...(hosts.length
+      ? hosts.map((host) => {
+          const name = cell(host.host);
+          if (host.host === cluster.host) name.append(" ", badge(t("status.clusterThisHost"), ""));
+          const kind = host.state === "running" ? "ok" : host.state === "stopping" ? "warn" : "bad";
+          const state = el("td", {}, badge(label("status.clusterState", host.state), kind));
+          return row(
+            name,
+            cell((host.roles || []).map((role) => label("status.clusterRole", role)).join(", ")),
+            state,
+            cell(t("status.clusterAgo", { age: formatDuration(host.seconds_since_heartbeat) }), "num"),
+            cell(`${host.busy} / ${host.workers}`, "num"),
+            cell(host.in_progress, "num"),
+          );
+        })
+      : [emptyRow(6, "status.clusterNoHosts")]),
+  );
 }
 
 function renderUpdated() {
