@@ -9,8 +9,6 @@ errors need no OCR and are all covered.
 
 from __future__ import annotations
 
-import datetime
-import hashlib
 import io
 import json
 import uuid
@@ -21,19 +19,19 @@ from typing import Any
 import pytest
 import requests
 from alibabacloud_ocr_api20210707 import models as ocr_models
-from alibabacloud_ocr_api20210707.client import Client
 from alibabacloud_tea_openapi import models as open_api_models
-from alibabacloud_tea_openapi.utils import Utils
-from alibabacloud_tea_util import models as util_models
-from darabonba.request import DaraRequest
 from PIL import Image
 from Tea.exceptions import TeaException
 
 from ocrd import samples
 from tests import invoice_render as ir
+from tests.compat_clients import ALIYUN_RUNTIME as RUNTIME
+from tests.compat_clients import ALIYUN_VERSION as VERSION
+from tests.compat_clients import aliyun_client as client
+from tests.compat_clients import aliyun_signed as signed
+from tests.compat_clients import now_stamp
 from tests.textmatch import assert_lines_read, best_match
 from tests.web_server import (
-    ALIYUN_ACCESS_KEY_ID,
     ALIYUN_ACCESS_KEY_SECRET,
     MAX_UPLOAD_BYTES,
     WebDaemon,
@@ -43,11 +41,8 @@ from tests.web_server import (
 pytestmark = pytest.mark.slow
 
 ENGLISH_LINES = ["Invoice No. 12345678", "Total CNY 1,271.54"]
-VERSION = "2021-07-07"
 ERROR_KEYS = {"RequestId", "Code", "Message"}
 ANSWERED = ("RecognizeGeneral", "RecognizeAdvanced", "RecognizeBasic", "RecognizeAllText", "RecognizeInvoice")
-# No retries, so every error is seen exactly once; OCR on busy shared cores may take a while.
-RUNTIME = util_models.RuntimeOptions(autoretry=False, max_attempts=0, read_timeout=300_000, connect_timeout=10_000)
 
 
 @pytest.fixture(scope="module")
@@ -69,23 +64,6 @@ def invoice() -> tuple[ir.InvoiceSpec, bytes]:
     return spec, ir.render_pdf(spec)
 
 
-def host(daemon: WebDaemon) -> str:
-    return daemon.url.removeprefix("http://")
-
-
-def client(daemon: WebDaemon, key_id: str = ALIYUN_ACCESS_KEY_ID, secret: str = ALIYUN_ACCESS_KEY_SECRET) -> Client:
-    """The SDK as a migrating client configures it: only the endpoint and protocol change."""
-    config = open_api_models.Config(
-        access_key_id=key_id,
-        access_key_secret=secret,
-        endpoint=host(daemon),
-        protocol="http",
-        read_timeout=300_000,
-        connect_timeout=10_000,
-    )
-    return Client(config)
-
-
 def sdk_error(call: Callable[[], Any]) -> TeaException:
     with pytest.raises(TeaException) as caught:
         call()
@@ -98,41 +76,6 @@ def assert_sdk_error(error: TeaException, status: int, code: str, *words: str) -
     assert error.data["RequestId"] and set(error.data) >= ERROR_KEYS, error.data
     for word in words:
         assert word.lower() in error.message.lower(), f"{word!r} not in {error.message!r}"
-
-
-def now_stamp(offset: float = 0.0) -> str:
-    moment = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=offset)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def signed(
-    daemon: WebDaemon,
-    action: str,
-    body: bytes,
-    *,
-    query: dict[str, str] | None = None,
-    date: str | None = None,
-    nonce: str | None = None,
-    secret: str = ALIYUN_ACCESS_KEY_SECRET,
-    version: str = VERSION,
-) -> dict[str, str]:
-    """Headers for a raw request, signed by the SDK's own signer (not ocrd's code)."""
-    request = DaraRequest()
-    request.method, request.pathname, request.query = "POST", "/", dict(query or {})
-    payload = hashlib.sha256(body).hexdigest()
-    request.headers = {
-        "host": host(daemon),
-        "x-acs-action": action,
-        "x-acs-version": version,
-        "x-acs-date": date or now_stamp(),
-        "x-acs-signature-nonce": nonce or uuid.uuid4().hex,
-        "x-acs-content-sha256": payload,
-        "content-type": "application/octet-stream",
-    }
-    request.headers["Authorization"] = Utils.get_authorization(
-        request, "ACS3-HMAC-SHA256", payload, ALIYUN_ACCESS_KEY_ID, secret
-    )
-    return request.headers
 
 
 def raw(daemon: WebDaemon, headers: dict[str, str], body: bytes, query: dict[str, str] | None = None):

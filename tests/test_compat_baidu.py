@@ -27,26 +27,15 @@ from ocrd.config import BaiduCompat
 from ocrd.web.compat import baidu, baidu_shapes, baidu_token
 from ocrd.web.compat.problems import CompatProblem
 from tests import invoice_render as ir
+from tests.compat_clients import BAIDU_APP_ID as APP_ID
+from tests.compat_clients import point_at
 from tests.textmatch import assert_lines_read, best_match
 from tests.web_server import BAIDU_API_KEY, BAIDU_SECRET_KEY, MAX_UPLOAD_BYTES, WebDaemon, shared_daemon
 
 pytestmark = pytest.mark.slow
 
-APP_ID = "12345678"  # the SDK wants one; Baidu's token endpoint (and ocrd's) never sees it
-BAIDU_HOST = "https://aip.baidubce.com"
 ENGLISH_LINES = ["Invoice No. 12345678", "Total CNY 1,271.54"]
-SDK_TIMEOUT_MS = 300_000  # the shared machine is slow; the SDK's own default is 60 s
 ERROR_KEYS = {"log_id", "error_code", "error_msg"}
-
-
-def point_at(client: AipBase, base_url: str) -> AipBase:
-    """Every Baidu URL of ``client`` rewritten to ``base_url``: the name-mangled class attributes, set on the instance."""
-    for cls in type(client).__mro__:
-        for name, value in vars(cls).items():
-            if isinstance(value, str) and value.startswith(BAIDU_HOST + "/"):
-                setattr(client, name, base_url + value[len(BAIDU_HOST) :])
-    client.setSocketTimeoutInMillis(SDK_TIMEOUT_MS)
-    return client
 
 
 @pytest.fixture(scope="module")

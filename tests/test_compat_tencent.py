@@ -17,7 +17,6 @@ from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
-from urllib.parse import urlparse
 
 import pymupdf
 import pytest
@@ -25,11 +24,8 @@ import requests
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 from PIL import Image
-from tencentcloud.common import abstract_client, credential
+from tencentcloud.common import abstract_client
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
-from tencentcloud.common.http.request import RequestInternal
-from tencentcloud.common.profile.client_profile import ClientProfile
-from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.ocr.v20181119 import models
 from tencentcloud.ocr.v20181119.ocr_client import OcrClient
 
@@ -38,6 +34,8 @@ from ocrd.config import TencentCompat
 from ocrd.fields.model import FieldValue
 from ocrd.web.compat import tencent, tencent_shapes
 from ocrd.web.context import CONTEXT
+from tests.compat_clients import tencent_client as make_client
+from tests.compat_clients import tencent_signed as signed
 from tests.paths import EVAL_ROOT
 from tests.textmatch import assert_lines_read, best_match
 from tests.web_server import (
@@ -77,11 +75,6 @@ def b64(path: Path) -> str:
     return base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-def make_client(daemon: WebDaemon, secret_id: str = TENCENT_SECRET_ID, secret_key: str = TENCENT_SECRET_KEY):
-    profile = HttpProfile(endpoint=urlparse(daemon.url).netloc, protocol="http", reqTimeout=300)
-    return OcrClient(credential.Credential(secret_id, secret_key), "ap-guangzhou", ClientProfile(httpProfile=profile))
-
-
 @pytest.fixture(scope="module")
 def client(web_daemon: WebDaemon) -> OcrClient:
     return make_client(web_daemon)
@@ -100,13 +93,6 @@ def sdk_error(client: OcrClient, action: str, params: dict[str, Any]) -> Tencent
     error = raised.value
     assert error.get_request_id(), error  # every answer carries a RequestId, errors too
     return error
-
-
-def signed(client: OcrClient, action: str, params: dict[str, Any]) -> tuple[dict[str, str], bytes]:
-    """Headers and body exactly as the SDK would send them (its own signing code)."""
-    request = RequestInternal(client._get_endpoint(), "POST", "/", header={})
-    client._build_req_inter(action, params, request)
-    return dict(request.header), request.data.encode("utf-8")
 
 
 def raw_post(daemon: WebDaemon, headers: dict[str, str], body: bytes) -> requests.Response:

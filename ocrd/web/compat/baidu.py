@@ -37,6 +37,7 @@ OWN_AUTH_PREFIXES = ("/oauth/2.0/", "/rest/2.0/")
 TOKEN_PATH = "/oauth/2.0/token"
 OCR_PREFIX = "/rest/2.0/ocr/v1/"
 TOKEN_BODY_LIMIT = 64 * 1024  # a token request is a few short parameters
+FALLBACK = "*"  # any method: the catch-all routes under the Baidu prefixes
 LANGUAGES = {"CHN_ENG": "zh", "ENG": "en", "AUTO_DETECT": None}  # ocrd reads Chinese and English only
 
 log = logging.getLogger("ocrd.web.compat.baidu")
@@ -59,8 +60,12 @@ SERVICES = {
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_route("*", "/oauth/2.0/{tail:.*}", token_endpoint)
-    app.router.add_route("*", "/rest/2.0/{tail:.*}", rest_endpoint)
+    """The routes of /openapi.json, then catch-alls: other paths and methods get Baidu's error shapes, not ocrd's."""
+    app.router.add_get(TOKEN_PATH, token_endpoint)
+    app.router.add_post(TOKEN_PATH, token_endpoint)
+    app.router.add_post(OCR_PREFIX + "{endpoint}", rest_endpoint)
+    app.router.add_route(FALLBACK, "/oauth/2.0/{tail:.*}", token_endpoint)
+    app.router.add_route(FALLBACK, "/rest/2.0/{tail:.*}", rest_endpoint)
 
 
 # ---------------------------------------------------------------------------------------------
