@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from pathlib import Path
 
@@ -36,3 +37,66 @@ def sample_documents(tmp_path_factory: pytest.TempPathFactory) -> list[samples.S
     Treat it as read-only: copy a file into tmp_path before changing or moving it.
     """
     return samples.write_sample_documents(tmp_path_factory.mktemp("samples"))
+
+
+@pytest.fixture(scope="session")
+def shared_pipeline():
+    """The engine with its default settings, ``OcrPipeline(EngineSettings())``, loaded once per session.
+
+    For tests that read with the defaults (threads=0: all cores); a test that needs other settings
+    builds its own. Treat it as read-only: never change its attributes.
+    """
+    from ocrd.config import EngineSettings
+    from ocrd.engine.pipeline import OcrPipeline
+
+    return OcrPipeline(EngineSettings())
+
+
+_in_place_documents: dict[Path, object] = {}
+_in_place_readings: dict[Path, object] = {}
+
+
+@pytest.fixture(scope="session")
+def read_in_place(shared_pipeline):
+    """``shared_pipeline.run_path(path)`` of a file read in place that never changes (the eval sets),
+    run once per session however many tests read it; each call returns a copy of its own."""
+
+    def read(path: Path):
+        if path not in _in_place_documents:
+            _in_place_documents[path] = shared_pipeline.run_path(path)
+        return copy.deepcopy(_in_place_documents[path])
+
+    return read
+
+
+@pytest.fixture(scope="session")
+def read_image_in_place(shared_pipeline):
+    """``shared_pipeline.read_image(cv2.imread(path))`` of an image file read in place that never
+    changes, once per session; each call returns a copy of its own."""
+    import cv2
+
+    def read(path: Path):
+        if path not in _in_place_readings:
+            _in_place_readings[path] = shared_pipeline.read_image(cv2.imread(str(path)))
+        return copy.deepcopy(_in_place_readings[path])
+
+    return read
+
+
+@pytest.fixture(scope="session")
+def int8_every_pack_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A derived-models cache with the INT8 recognizer of every named pack, each with its accuracy
+    check (48 generated lines), built once per session (tests/test_packs.py, tests/test_quantize.py).
+
+    Point OCRD_CACHE_DIR at it to read with those files; what else a test derives there (the FP32
+    rewrites) is what any reader would derive, so the tests sharing it do not disturb each other.
+    """
+    from ocrd import packs
+    from ocrd.engine import derived
+    from ocrd.engine.models import builtin_pack
+
+    root = tmp_path_factory.mktemp("int8-every-pack")
+    for name in packs.PACKS:
+        pack = builtin_pack(name)
+        derived.derive(pack.rec, derived.pack_int8_derivation(pack, check_lines=48), root=root)
+    return root

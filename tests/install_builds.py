@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,9 +56,19 @@ def wheel_files(wheel: Path) -> set[str]:
         return {name for name in archive.namelist() if not name.endswith("/")}
 
 
-@functools.cache
+# A build may run in a thread beside the tests (tests/test_deploy_ansible.py): a second caller waits
+# for it and takes its result instead of building again.
+_building = threading.RLock()
+
+
 def dist() -> Dist:
     """`make dist` into a folder of its own: the checkout's dist/ is left alone."""
+    with _building:
+        return _dist()
+
+
+@functools.cache
+def _dist() -> Dist:
     folder = session_folder() / "dist"
     result = subprocess.run(
         ["make", "--no-print-directory", "dist", f"DIST={folder}", f"PY={sys.executable}"],
@@ -70,9 +81,14 @@ def dist() -> Dist:
     return Dist(wheel=folder / WHEEL_NAME, sdist=folder / SDIST_NAME, folder=folder)
 
 
-@functools.cache
 def wheelhouse_of_dist(python_version: str) -> Path:
     """A wheelhouse for this machine around the wheel `make dist` built (deploy/wheelhouse.sh --wheel)."""
+    with _building:
+        return _wheelhouse_of_dist(python_version)
+
+
+@functools.cache
+def _wheelhouse_of_dist(python_version: str) -> Path:
     out = session_folder() / f"wheelhouse-{platform.machine()}-py{python_version}"
     build_wheelhouse(out, python_version, "--wheel", str(dist().wheel))
     return out

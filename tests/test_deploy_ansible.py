@@ -16,7 +16,9 @@ a rebuilt wheel under the same version number. Preflight's refusals run without 
 
 from __future__ import annotations
 
+import atexit
 import base64
+import concurrent.futures
 import contextlib
 import functools
 import hashlib
@@ -51,6 +53,7 @@ from tests.install_builds import (
     dist,
     system_python,
     wheel_files,
+    wheelhouse_of_dist,
 )
 from tests.paths import REPO
 from tests.test_deploy_monitoring import (
@@ -300,9 +303,13 @@ def run_installed_daemon(deployment: Deployment) -> None:
 
 
 @pytest.fixture(scope="module")
-def deployment() -> Iterator[Deployment]:
+def deployment(request: pytest.FixtureRequest) -> Iterator[Deployment]:
     if os.geteuid() != 0:
         pytest.fail("the Ansible end-to-end run creates a system user and chowns folders: run as root (CI does)")
+    fixtures = [getattr(item, "fixturenames", ()) for item in request.session.items]
+    if any("wheel_install" in names for names in fixtures):
+        dist()  # first, on its own: two wheel builds at once would share the checkout's egg-info folder
+        wheel_install_runs(then_wheelhouse=any("installed" in names for names in fixtures))  # beside this one
     python, python_version = system_python()
     # /tmp/pytest-of-root is 0700: the service user could not reach the installed venv there.
     prefix = Path(tempfile.mkdtemp(prefix="ocrd-e2e-", dir="/tmp"))
@@ -604,41 +611,67 @@ def site_packages(venv: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def wheel_install() -> Iterator[WheelInstall]:
+def install_from_wheel() -> WheelInstall:
+    """The four runs of the wheel source into a folder of its own (removed at exit at the latest)."""
     python, _ = system_python()
     wheel = dist().wheel
     prefix = Path(tempfile.mkdtemp(prefix="ocrd-wheel-", dir="/tmp"))
+    atexit.register(shutil.rmtree, prefix, ignore_errors=True)
+    write_local_inventory(prefix)
+    variables = {
+        "ocrd_install_source": "wheel",
+        "ocrd_wheel": str(wheel),
+        "ocrd_python": python,
+        "ocrd_install_dir": str(prefix / "opt"),
+        "ocrd_manage_service": False,
+    }
+    deployment = Deployment(prefix=prefix, variables=variables)
+    run = functools.partial(run_playbook, deployment, "--tags", "ocrd_preflight,ocrd_install")
+    run()
+    run()  # idempotence
+    version = subprocess.run(
+        [str(prefix / "opt" / "venv" / "bin" / "ocrd"), "--version"], capture_output=True, text=True, check=True
+    )
+    deployment.variables = {**variables, "ocrd_wheel": str(rebuilt_wheel(wheel, prefix / "rebuilt"))}
+    run()
+    marker = site_packages(prefix / "opt" / "venv") / "ocrd" / "rebuilt-marker.txt"
+    rebuilt_installed = marker.is_file()
+    # The note says all is installed, but the command is gone (removed by hand): install again.
+    (prefix / "opt" / "venv" / "bin" / "ocrd").unlink()
+    run()
+    restored = subprocess.run(
+        [str(prefix / "opt" / "venv" / "bin" / "ocrd"), "--version"], capture_output=True, text=True, check=False
+    )
+    return WheelInstall(deployment, version.stdout, rebuilt_installed, restored.stdout)
+
+
+# The wheel source shares nothing with the wheelhouse deployment above (a folder of its own, no
+# user, no daemon, no unit), and both spend their minutes in one ansible task or pip at a time: when
+# this session runs tests of both, the deployment fixture starts these runs in a thread beside its
+# own and the wheel_install fixture waits for them. Run alone, the fixture runs them itself.
+_wheel_install_runs: concurrent.futures.Future[WheelInstall] | None = None
+
+
+def wheel_install_runs(then_wheelhouse: bool = False) -> concurrent.futures.Future[WheelInstall]:
+    """The runs of install_from_wheel, started in a thread; then, with ``then_wheelhouse``, the
+    wheelhouse tests/test_install_wheel.py installs from (it waits for it or builds it itself)."""
+    global _wheel_install_runs
+    if _wheel_install_runs is None:
+        executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="wheel-install")
+        _wheel_install_runs = executor.submit(install_from_wheel)
+        if then_wheelhouse:
+            executor.submit(wheelhouse_of_dist, system_python()[1])
+        executor.shutdown(wait=False)
+    return _wheel_install_runs
+
+
+@pytest.fixture(scope="module")
+def wheel_install() -> Iterator[WheelInstall]:
+    installed = wheel_install_runs().result(timeout=3600)
     try:
-        write_local_inventory(prefix)
-        variables = {
-            "ocrd_install_source": "wheel",
-            "ocrd_wheel": str(wheel),
-            "ocrd_python": python,
-            "ocrd_install_dir": str(prefix / "opt"),
-            "ocrd_manage_service": False,
-        }
-        deployment = Deployment(prefix=prefix, variables=variables)
-        run = functools.partial(run_playbook, deployment, "--tags", "ocrd_preflight,ocrd_install")
-        run()
-        run()  # idempotence
-        version = subprocess.run(
-            [str(prefix / "opt" / "venv" / "bin" / "ocrd"), "--version"], capture_output=True, text=True, check=True
-        )
-        deployment.variables = {**variables, "ocrd_wheel": str(rebuilt_wheel(wheel, prefix / "rebuilt"))}
-        run()
-        marker = site_packages(prefix / "opt" / "venv") / "ocrd" / "rebuilt-marker.txt"
-        rebuilt_installed = marker.is_file()
-        # The note says all is installed, but the command is gone (removed by hand): install again.
-        (prefix / "opt" / "venv" / "bin" / "ocrd").unlink()
-        run()
-        restored = subprocess.run(
-            [str(prefix / "opt" / "venv" / "bin" / "ocrd"), "--version"], capture_output=True, text=True, check=False
-        )
-        installed = WheelInstall(deployment, version.stdout, rebuilt_installed, restored.stdout)
         yield installed
     finally:
-        shutil.rmtree(prefix, ignore_errors=True)
+        shutil.rmtree(installed.deployment.prefix, ignore_errors=True)
 
 
 def test_wheel_source_installs_the_wheel_and_its_dependencies(wheel_install: WheelInstall) -> None:

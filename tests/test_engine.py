@@ -21,8 +21,8 @@ from tests.textmatch import assert_lines_read, similarity, squash
 
 
 @pytest.fixture(scope="module")
-def pipeline() -> OcrPipeline:
-    return OcrPipeline(EngineSettings())
+def pipeline(shared_pipeline: OcrPipeline) -> OcrPipeline:
+    return shared_pipeline  # OcrPipeline(EngineSettings()), loaded once per session
 
 
 def read(pipeline: OcrPipeline, path: Path) -> list[str]:

@@ -8,13 +8,14 @@ one wrong value on purpose: the checks must flag exactly that. The real invoices
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from ocrd.config import EngineSettings
 from ocrd.engine.pipeline import OcrPipeline
 from ocrd.fields.model import Fields
+from ocrd.result import Document
 from tests import invoice_render as ir
 from tests.paths import EVAL_ROOT
 
@@ -28,8 +29,8 @@ HEADER = ("invoice_code", "invoice_number", "issue_date", "check_code", "machine
 
 
 @pytest.fixture(scope="module")
-def pipeline() -> OcrPipeline:
-    return OcrPipeline(EngineSettings())
+def pipeline(shared_pipeline: OcrPipeline) -> OcrPipeline:
+    return shared_pipeline  # OcrPipeline(EngineSettings()), loaded once per session
 
 
 def read(pipeline: OcrPipeline, path: Path) -> Fields:
@@ -135,9 +136,10 @@ def _labels() -> dict[str, dict]:
 @pytest.mark.parametrize(
     "image", ["inv2xl-01_p1.png", "fphezi-01_p1.png", "inv2xl-13_p1_scan.jpg", "fphezi-10_p1_scan.jpg"]
 )
-def test_real_invoices_give_their_key_fields(pipeline: OcrPipeline, image: str) -> None:
+def test_real_invoices_give_their_key_fields(read_in_place: Callable[[Path], Document], image: str) -> None:
     label = _labels()[image]
-    fields = read(pipeline, FIELDS_DEV / image)
+    fields = read_in_place(FIELDS_DEV / image).fields  # read once per session (tests/test_reading_order.py too)
+    assert fields is not None
     truth = label["fields"]
     assert fields.kind == label["kind"]
     for name in ("invoice_code", "invoice_number", "issue_date", "total", "amount_pretax", "tax", "seller_tax_id"):

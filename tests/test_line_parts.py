@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from ocrd.config import EngineSettings
-from ocrd.engine.pipeline import OcrPipeline
+from collections.abc import Callable
+from pathlib import Path
+
 from ocrd.result import Document, Line, LinePart, Page
 from tests.paths import EVAL_DEV_PDF
 
@@ -13,8 +14,8 @@ def _inside(inner: list[list[float]], outer: list[list[float]], slack: float = 2
     return all(min(xs) - slack <= x <= max(xs) + slack and min(ys) - slack <= y <= max(ys) + slack for x, y in inner)
 
 
-def test_table_rows_keep_their_cells_each_with_its_box() -> None:
-    document = OcrPipeline(EngineSettings()).run_path(EVAL_DEV_PDF / "didi_trip_receipt_p1.png")
+def test_table_rows_keep_their_cells_each_with_its_box(read_in_place: Callable[[Path], Document]) -> None:
+    document = read_in_place(EVAL_DEV_PDF / "didi_trip_receipt_p1.png")  # OcrPipeline(EngineSettings()).run_path
     joined = [line for line in document.lines if line.parts]
     assert len(joined) >= 8  # the receipt's trip rows at least
     for line in joined:

@@ -15,9 +15,8 @@ import pytest
 
 from ocrd import packs
 from ocrd.config import EngineSettings
-from ocrd.engine import derived
 from ocrd.engine import precision as cpu_precision
-from ocrd.engine.derived import derive, read_manifest
+from ocrd.engine.derived import read_manifest
 from ocrd.engine.engine_pack import load_engine_pack, planned_precision
 from ocrd.engine.models import builtin_pack, folder_pack, load_pack, read_dictionary, sha256_of
 from ocrd.engine.pipeline import OcrPipeline
@@ -125,13 +124,10 @@ def test_a_folder_pack_may_take_its_characters_from_the_recognizer(tmp_path: Pat
 
 
 @pytest.fixture(scope="module")
-def int8_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A derived-models cache with the INT8 recognizer of every pack, each with its accuracy check."""
-    root = tmp_path_factory.mktemp("int8-every-pack")
-    for name in packs.PACKS:
-        pack = builtin_pack(name)
-        derive(pack.rec, derived.pack_int8_derivation(pack, check_lines=48), root=root)
-    return root
+def int8_root(int8_every_pack_root: Path) -> Path:
+    """A derived-models cache with the INT8 recognizer of every pack, each with its accuracy check
+    (tests/conftest.py: built once per session, tests/test_quantize.py reads it too)."""
+    return int8_every_pack_root
 
 
 @pytest.mark.slow

@@ -9,6 +9,7 @@ set: an equivalent huge page is written with PyMuPDF.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -16,7 +17,7 @@ import numpy as np
 import pymupdf
 import pytest
 
-from ocrd.config import EngineSettings, FieldsSettings, Limits
+from ocrd.config import FieldsSettings, Limits
 from ocrd.documents import iter_pages
 from ocrd.documents.pdf import MIN_READABLE_DPI, fitting_dpi
 from ocrd.engine.page_orientation import from_turned, to_turned, turn_image
@@ -41,8 +42,8 @@ UPRIGHT_PHOTOS = (
 
 
 @pytest.fixture(scope="module")
-def pipeline() -> OcrPipeline:
-    return OcrPipeline(EngineSettings(threads=0))
+def pipeline(shared_pipeline: OcrPipeline) -> OcrPipeline:
+    return shared_pipeline  # OcrPipeline(EngineSettings()), loaded once per session
 
 
 def _text(reading: PageReading | Page) -> str:
@@ -81,10 +82,12 @@ ARRIVALS = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.RO
 
 
 @pytest.mark.parametrize("name", TURNED_PAGES)
-def test_turned_copies_read_like_the_upright_page(pipeline: OcrPipeline, name: str) -> None:
+def test_turned_copies_read_like_the_upright_page(
+    pipeline: OcrPipeline, read_image_in_place: Callable[[Path], PageReading], name: str
+) -> None:
     upright_image = cv2.imread(str(EVAL_DEV_PDF / name))
     height, width = upright_image.shape[:2]
-    upright = pipeline.read_image(upright_image)
+    upright = read_image_in_place(EVAL_DEV_PDF / name)  # pipeline.read_image(upright_image), once per session
     assert upright.rotation == 0
     reference = _text(upright)
     longest = max(upright.lines, key=lambda line: len(line.text))
@@ -122,13 +125,10 @@ def test_cardinal_pdf_reads_upright_on_every_page(pipeline: OcrPipeline) -> None
     assert Page.from_dict({"index": 0, "width": 1, "height": 1}).rotation == 0
 
 
-def test_upright_pages_are_not_turned(pipeline: OcrPipeline) -> None:
+def test_upright_pages_are_not_turned(read_image_in_place: Callable[[Path], PageReading]) -> None:
     paths = sorted(EVAL_DEV_PDF.glob("*.png")) + [EVAL_DEV / name for name in UPRIGHT_PHOTOS]
-    turned = {
-        path.name: reading.rotation
-        for path in paths
-        if (reading := pipeline.read_image(cv2.imread(str(path)))).rotation
-    }
+    # pipeline.read_image(cv2.imread(path)), shared with the tests above that read the same pages upright
+    turned = {path.name: reading.rotation for path in paths if (reading := read_image_in_place(path)).rotation}
     assert turned == {}
 
 

@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pymupdf
 import pytest
 
-from ocrd.config import EngineSettings
 from ocrd.engine.pipeline import OcrPipeline
 from ocrd.evaluation.distance import levenshtein
 from ocrd.evaluation.normalise import normalise
-from ocrd.result import Line
+from ocrd.result import Document, Line
 from tests.paths import EVAL_DEV_PDF, EVAL_ROOT
 
 LINN = EVAL_ROOT / "ocrmypdf" / "linn.pdf"
@@ -23,8 +24,8 @@ INVOICES = ["inv2xl-01_p1.png", "fphezi-01_p1.png"]
 
 
 @pytest.fixture(scope="module")
-def pipeline() -> OcrPipeline:
-    return OcrPipeline(EngineSettings())
+def pipeline(shared_pipeline: OcrPipeline) -> OcrPipeline:
+    return shared_pipeline  # OcrPipeline(EngineSettings()), loaded once per session
 
 
 def _height(line: Line) -> float:
@@ -64,8 +65,8 @@ def test_two_columns_under_a_full_width_header_are_read_column_by_column(pipelin
     assert similarity >= 0.95, "\n".join(line.text for line in lines)
 
 
-def test_each_trip_of_a_table_is_one_line_with_its_amount_in_order(pipeline: OcrPipeline) -> None:
-    lines = [line.text for line in pipeline.run_path(EVAL_DEV_PDF / "didi_trip_receipt_p1.png").lines]
+def test_each_trip_of_a_table_is_one_line_with_its_amount_in_order(read_in_place: Callable[[Path], Document]) -> None:
+    lines = [line.text for line in read_in_place(EVAL_DEV_PDF / "didi_trip_receipt_p1.png").lines]
     amounts = [
         "41.59",
         "44.79",
@@ -91,8 +92,8 @@ def test_each_trip_of_a_table_is_one_line_with_its_amount_in_order(pipeline: Ocr
 
 
 @pytest.mark.parametrize("image", INVOICES)
-def test_an_invoices_blocks_come_out_line_by_line(pipeline: OcrPipeline, image: str) -> None:
-    lines = pipeline.run_path(FIELDS_DEV / image).lines
+def test_an_invoices_blocks_come_out_line_by_line(read_in_place: Callable[[Path], Document], image: str) -> None:
+    lines = read_in_place(FIELDS_DEV / image).lines
     across = [line for line in lines if _width(line) > _height(line)]
     median = float(np.median([_height(line) for line in across]))
     for line in across:

@@ -20,7 +20,6 @@ import pytest
 from PIL import Image
 
 from ocrd import samples
-from ocrd.config import EngineSettings
 from ocrd.documents import iter_pages
 from ocrd.engine.pipeline import OcrPipeline
 from ocrd.errors import PdfaInputError, ProtectedPdfError, SignedPdfError, SourceChangedError
@@ -40,8 +39,8 @@ _read_cache: dict[Path, Document] = {}
 
 
 @pytest.fixture(scope="module")
-def pipeline() -> OcrPipeline:
-    return OcrPipeline(EngineSettings())
+def pipeline(shared_pipeline: OcrPipeline) -> OcrPipeline:
+    return shared_pipeline  # OcrPipeline(EngineSettings()), loaded once per session
 
 
 def read(pipeline: OcrPipeline, path: Path) -> Document:

@@ -11,8 +11,6 @@ from ocrd.commands.common import fail
 from ocrd.commands.help import HelpfulTyper
 from ocrd.config_loader import load_config
 from ocrd.errors import OcrdError
-from ocrd.results.export import export
-from ocrd.results.store import folder_of
 
 corrections_app = HelpfulTyper(
     name="corrections", help="Corrections people made to results: export them as data sets.", no_args_is_help=True
@@ -29,6 +27,11 @@ def export_command(
 ) -> None:
     """Write the corrected lines as an `ocrd eval` set (DIR/labels.jsonl + line crops), PaddleOCR
     recognition labels (DIR/rec_gt.txt) and the corrected pages (DIR/pages/labels.jsonl)."""
+    # Imported here: the export cuts crops with the document loaders (PyMuPDF, OpenCV), which every
+    # other ocrd command (even --version) would otherwise pay for at start.
+    from ocrd.results.export import export
+    from ocrd.results.store import folder_of
+
     try:
         settings = load_config(config)
         folder = folder_of(settings.daemon.data_dir)
