@@ -237,8 +237,10 @@ def test_client_file_names_are_labels_never_paths(web_daemon: WebDaemon, documen
     job = web_daemon.wait_job(response.json()["data"]["id"])
     assert job["source"] == "ocrd-evil.png"
     assert not Path("/tmp/ocrd-evil.png").exists()
-    stored = [path.name for path in (web_daemon.root / "data").rglob("*") if path.is_file()]
-    assert set(stored) <= {"upload"}, stored
+    stored = [path for path in (web_daemon.root / "data").rglob("*") if path.is_file()]
+    assert not [path for path in stored if "evil" in str(path)], stored
+    # Uploads are stored under fixed names; the results index keeps originals under their result ids.
+    assert {path.name for path in stored if "web-jobs" in path.parts} <= {"upload"}, stored
 
 
 def test_info_names_the_pack_and_the_precision_the_workers_run(web_daemon: WebDaemon) -> None:
