@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,15 @@ def int8_every_pack_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pack = builtin_pack(name)
         derived.derive(pack.rec, derived.pack_int8_derivation(pack, check_lines=48), root=root)
     return root
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The container tests run last, and their image is built in a thread from now on (tests/container_build.py)."""
+    container = [item for item in items if item.nodeid.startswith("tests/test_container.py")]
+    if not container:
+        return
+    items[:] = [item for item in items if item not in container] + container
+    if shutil.which("podman") is not None:  # without it the tests fail and say what to install
+        from tests import container_build
+
+        container_build.start()

@@ -25,14 +25,13 @@ import requests
 import yaml
 
 from ocrd import __version__, samples
-from tests.install_builds import wheelhouse_of_dist
+from tests import container_build
 from tests.paths import REPO
 from tests.textmatch import assert_lines_read
 from tests.web_server import free_port
 
 pytestmark = pytest.mark.slow
 
-IMAGE = f"localhost/ocrd:{__version__}"
 OCRD_UID = 617
 PODMAN = ["podman", "--runtime", "runc"]
 LIMITS = ["--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096"]
@@ -54,25 +53,13 @@ def podman(*args: str, timeout: float = 120, check: bool = True) -> subprocess.C
 
 @pytest.fixture(scope="module")
 def image() -> str:
-    """`make image BASE=offline` with the wheelhouse `make dist` + deploy/wheelhouse.sh built this session."""
-    wheelhouse = wheelhouse_of_dist("3.11")
-    result = subprocess.run(
-        [
-            "make",
-            "--no-print-directory",
-            "image",
-            "BASE=offline",
-            f"WHEELHOUSE={wheelhouse}",
-            "CONTAINER_BUILD_OPTIONS=--runtime runc --ulimit nofile=4096:4096 --ulimit nproc=4096:4096",
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=1500,
-    )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    assert f"{IMAGE} and localhost/ocrd:latest" in result.stdout
-    return IMAGE
+    """`make image BASE=offline` with the wheelhouse `make dist` + deploy/wheelhouse.sh built this session
+    (started when the tests were collected: tests/container_build.py)."""
+    if shutil.which("podman") is None:
+        pytest.fail(
+            "podman is missing: install the Debian packages podman, runc and mmdebstrap (scripts/test-packages.txt)"
+        )
+    return container_build.image()
 
 
 @dataclass
