@@ -223,32 +223,28 @@ def test_cluster_metrics_are_exported_as_docs_cluster_md_lists_them(cluster: Clu
 
 def test_status_page_shows_the_cluster_hosts_and_queues(cluster: Cluster) -> None:
     """The status page's Cluster section in real headless Chromium (the Debian package, never a download)."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    from tests.test_web_ui import CHROMIUM, CHROMIUM_ARGS
+    from tests.browser import chromium
 
     web_host = cluster.hosts["host-w"]
     errors: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_context(locale="en-GB").new_page()
-            page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-            page.goto(web_host.url + "/")
-            expect(page.locator("body")).to_have_attribute("data-ready", "true")
-            expect(page.locator("#cluster")).to_be_visible()
-            expect(page.locator("#cluster-summary")).to_contain_text("Redis connected")
-            own = page.locator("#cluster-hosts tr", has_text="host-w")
-            expect(own).to_contain_text("this host")
-            expect(own).to_contain_text("web, watch")
-            expect(own).to_contain_text(re.compile(r"\d+ s ago"))
-            expect(page.locator("#cluster-hosts tr", has_text="host-a")).to_contain_text("watch, work, web")
-            streams = page.locator("#cluster-streams tr")
-            expect(streams.filter(has_text="Inbox files")).to_have_count(1)
-            expect(streams.filter(has_text="Uploads")).to_have_count(1)
-            page.click("#ui-language")
-            expect(page.locator("#cluster h2")).to_have_text("集群")
-            expect(own).to_contain_text("本机")
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_context(locale="en-GB").new_page()
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.goto(web_host.url + "/")
+        expect(page.locator("body")).to_have_attribute("data-ready", "true")
+        expect(page.locator("#cluster")).to_be_visible()
+        expect(page.locator("#cluster-summary")).to_contain_text("Redis connected")
+        own = page.locator("#cluster-hosts tr", has_text="host-w")
+        expect(own).to_contain_text("this host")
+        expect(own).to_contain_text("web, watch")
+        expect(own).to_contain_text(re.compile(r"\d+ s ago"))
+        expect(page.locator("#cluster-hosts tr", has_text="host-a")).to_contain_text("watch, work, web")
+        streams = page.locator("#cluster-streams tr")
+        expect(streams.filter(has_text="Inbox files")).to_have_count(1)
+        expect(streams.filter(has_text="Uploads")).to_have_count(1)
+        page.click("#ui-language")
+        expect(page.locator("#cluster h2")).to_have_text("集群")
+        expect(own).to_contain_text("本机")
     assert errors == []

@@ -46,6 +46,8 @@ def corrected(web_daemon: WebDaemon, tmp_path_factory: pytest.TempPathFactory) -
     while not items and time.monotonic() < deadline:
         found = web_daemon.get("/api/results", params={"q": made.name}).json()["data"]["items"]
         items = [item for item in found if item["source"] == made.name]
+        if not items:
+            time.sleep(0.2)  # pacing the poll: the index records the upload just after the job answers
     result_id = items[0]["id"]
     lines = web_daemon.get(f"/api/results/{result_id}").json()["data"]["result"]["pages"][0]["lines"]
     first = next(number for number, line in enumerate(lines) if "12345678" in line["text"])

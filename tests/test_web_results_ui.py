@@ -18,25 +18,16 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect
 
 from ocrd import samples
+from tests.browser import chromium
 from tests.paths import REPO
 from tests.textmatch import assert_lines_read
 from tests.web_server import WebDaemon, shared_daemon
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOT = REPO / "ci-artifacts" / "review-page.png"
 READ_TIMEOUT = 180.0  # seconds for the daemon to read one small page on a busy machine
 FOLDER_LINES = ["Invoice No. 12345678", "Total CNY 1,271.54"]
@@ -61,13 +52,8 @@ def web_daemon(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Co
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    assert shutil.which(CHROMIUM), (
-        "Chromium not found: install the Debian package 'chromium' (scripts/test-packages.txt)"
-    )
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 def result_id_of(daemon: WebDaemon, name: str) -> str:
