@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from ocrd import samples
 from ocrd.fields.model import FIELD_MODES
+from tests.browser import chromium
 from tests.paths import EVAL_ROOT
 from tests.test_web_metrics import drop_into_inbox, scrape, value, wait_for
-from tests.test_web_ui import CHROMIUM, CHROMIUM_ARGS, READ_TIMEOUT_MS, job_card, note_console_error, sign_in
+from tests.test_web_ui import READ_TIMEOUT_MS, job_card, note_console_error, sign_in
 from tests.web_server import WebDaemon, shared_daemon
 
 pytestmark = pytest.mark.slow
@@ -155,11 +155,8 @@ def test_metrics_count_invoices_from_the_inbox_and_from_uploads(web_daemon: WebD
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    assert shutil.which(CHROMIUM), "Chromium not found: install the Debian package 'chromium'"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 def open_upload_page(browser: Browser, web_daemon: WebDaemon, locale: str) -> tuple[Page, list[str]]:

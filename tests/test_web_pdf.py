@@ -7,18 +7,18 @@ the page in the system's Chromium. PDFs are checked with poppler, as a viewer re
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from ocrd import samples
+from tests.browser import chromium
 from tests.daemon_support import lines_for, normalize
 from tests.pdf_support import assert_searchable, signed_pdf_bytes
-from tests.test_web_ui import CHROMIUM, CHROMIUM_ARGS, READ_TIMEOUT_MS, job_card, note_console_error, sign_in
+from tests.test_web_ui import READ_TIMEOUT_MS, job_card, note_console_error, sign_in
 from tests.web_server import WebDaemon, held_name, held_uploads, shared_daemon
 
 pytestmark = pytest.mark.slow
@@ -115,11 +115,8 @@ def test_unknown_outputs_and_a_pdf_from_post_ocr_are_bad_requests(
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    assert shutil.which(CHROMIUM), "Chromium not found: install the Debian package 'chromium'"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 def test_the_upload_page_offers_the_searchable_pdf_and_downloads_it(
