@@ -134,7 +134,7 @@ def test_crash_between_the_two_sidecar_links_is_redone_cleanly(tmp_path: Path, m
 
     adopted = ProcessingArea(tmp_path / "inbox", Owner("next-run", 1, "0")).adopt(claim.folder)
     assert adopted is not None and adopted.record.stage == PLACING
-    assert outputs.resume(targets, adopted) == outputs.REQUEUE
+    assert outputs.resume(targets, adopted).action == outputs.REQUEUE
     assert not (tmp_path / "outbox" / "a.jpg.txt").exists(), "the orphan half of the pair is removed"
     written, _ = outputs.complete_success(targets, adopted, document("a.jpg", data))
     assert written["json"].endswith("/a.jpg.json"), "the redo takes the original name, no a.jpg.2.json"
@@ -146,8 +146,12 @@ def test_crash_after_sidecars_before_the_move_finishes_without_reading_again(tmp
     outputs.write_results(targets, claim, document("a.pdf", data))  # ... and then the process died
     adopted = ProcessingArea(tmp_path / "inbox", Owner("next-run", 1, "0")).adopt(claim.folder)
     assert adopted is not None
-    assert outputs.resume(targets, adopted) == outputs.FINISHED
+    resumed = outputs.resume(targets, adopted)
+    assert resumed.action == outputs.FINISHED
     assert (tmp_path / "done" / "a.pdf").read_bytes() == data
+    # what the results index is told about the finished file
+    assert resumed.written["json"] == str(tmp_path / "outbox" / "a.pdf.json")
+    assert resumed.original == str(tmp_path / "done" / "a.pdf") and resumed.error is None
     assert sorted(p.name for p in (tmp_path / "outbox").iterdir() if p.is_file()) == ["a.pdf.json", "a.pdf.txt"]
 
 
@@ -161,7 +165,7 @@ def test_crash_between_link_and_unlink_of_the_move_leaves_one_original(tmp_path:
     planned.parent.mkdir(exist_ok=True)
     os.link(claim.file, planned)  # the link happened; the unlink of the claimed name did not
     adopted = ProcessingArea(tmp_path / "inbox", Owner("next-run", 1, "0")).adopt(claim.folder)
-    assert adopted is not None and outputs.resume(targets, adopted) == outputs.FINISHED
+    assert adopted is not None and outputs.resume(targets, adopted).action == outputs.FINISHED
     assert [p.name for p in (tmp_path / "done").iterdir()] == ["a.tif"]
     assert not adopted.file.exists()
 
@@ -175,7 +179,10 @@ def test_crash_after_moving_a_failure_writes_the_missing_error_file(tmp_path: Pa
     planned.parent.mkdir(exist_ok=True)
     os.rename(claim.file, planned)
     adopted = ProcessingArea(tmp_path / "inbox", Owner("next-run", 1, "0")).adopt(claim.folder)
-    assert adopted is not None and outputs.resume(targets, adopted) == outputs.FINISHED
+    assert adopted is not None
+    resumed = outputs.resume(targets, adopted)
+    assert resumed.action == outputs.FINISHED
+    assert resumed.original == str(planned) and resumed.error is not None and resumed.written == {}
     report = json.loads((tmp_path / "failed" / "bad.png.error.json").read_text())
     assert report["error"]["message"] == "not a PNG"
     assert sorted(p.name for p in (tmp_path / "failed").iterdir()) == ["bad.png", "bad.png.error.json"]
@@ -265,5 +272,5 @@ def test_crash_between_link_and_unlink_of_a_failure_leaves_one_copy(tmp_path: Pa
     planned.parent.mkdir(exist_ok=True)
     os.link(claim.file, planned)  # linked into failed/, the claimed name not removed yet
     adopted = ProcessingArea(tmp_path / "inbox", Owner("next-run", 1, "0")).adopt(claim.folder)
-    assert adopted is not None and outputs.resume(targets, adopted) == outputs.FINISHED
+    assert adopted is not None and outputs.resume(targets, adopted).action == outputs.FINISHED
     assert sorted(p.name for p in (tmp_path / "failed").iterdir()) == ["bad.png", "bad.png.error.json"]

@@ -91,3 +91,52 @@ def test_corrections_acknowledged_before_a_kill_are_in_the_database_and_the_side
         assert [item["new_text"] for item in detail["corrections"]] == stored
     finally:
         stop_daemon(restarted)
+
+
+@pytest.mark.parametrize(
+    ("point", "outcome"),
+    [("original-moved", "done"), ("error-written", "failed")],
+)
+def test_a_file_finished_by_crash_recovery_is_in_the_index(tmp_path: Path, point: str, outcome: str) -> None:
+    """Killed after the file's results were complete, before its claim was released (and so before
+    it was indexed): the next start finishes the file and the index then holds it, once."""
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    root = tmp_path / "daemon"
+    killed = start_daemon(root, extra_env={"OCRD_CRASH_AT": point})
+    try:
+        if outcome == "done":
+            made = samples.make_sample_page_png(tmp_path / "recovered.png", ["Receipt No. 20240315"]).path
+            data = made.read_bytes()
+        else:
+            data = b"\x89PNG\r\n\x1a\n" + b"cut off here"  # a PNG signature and nothing after it
+        name = "recovered.png"
+        (killed.inbox / name).write_bytes(data)
+        assert killed.process.wait(timeout=180) == -signal.SIGKILL, killed.log_text()
+    finally:
+        stop_daemon(killed)
+    assert (root / outcome / name).read_bytes() == data, "killed after the original moved, before the release"
+
+    restarted = start_daemon(root)
+    try:
+        deadline = time.monotonic() + 120
+        items: list = []
+        while time.monotonic() < deadline:
+            answer = requests.get(restarted.url + "/api/results", params={"q": name}, headers=auth, timeout=30)
+            items = answer.json()["data"]["items"]
+            if items:
+                break
+            time.sleep(0.2)
+        assert [item["outcome"] for item in items] == [outcome], restarted.log_text()
+        assert "file-recovered" in restarted.log_text()
+        assert (root / outcome / name).read_bytes() == data
+        detail = requests.get(f"{restarted.url}/api/results/{items[0]['id']}", headers=auth, timeout=30).json()["data"]
+        if outcome == "done":
+            assert "20240315" in json.dumps(detail["result"], ensure_ascii=False)
+            assert detail["page_image"], "the original in done/ still shows the page"
+        else:
+            assert detail["error"]
+        time.sleep(1.0)  # a second scan must not add it again
+        again = requests.get(restarted.url + "/api/results", params={"q": name}, headers=auth, timeout=30)
+        assert len(again.json()["data"]["items"]) == 1
+    finally:
+        stop_daemon(restarted)

@@ -305,7 +305,7 @@ settle = 0.3
     return config
 
 
-def start_daemon(root: Path) -> WebDaemon:
+def start_daemon(root: Path, extra_env: dict[str, str] | None = None) -> WebDaemon:
     for name in ("inbox", "outbox", "done", "failed", "data"):
         (root / name).mkdir(parents=True, exist_ok=True)
     config = write_config(root)
@@ -314,7 +314,8 @@ def start_daemon(root: Path) -> WebDaemon:
     gate = Gate(root / "gate")
     env = {key: value for key, value in os.environ.items() if not key.startswith("OCRD_")}
     env.update(gate.env())
-    with log.open("wb") as sink:
+    env.update(extra_env or {})
+    with log.open("ab") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "ocrd.cli", "run", "--config", str(config), "--web", f"127.0.0.1:{port}"],
             cwd=REPO,

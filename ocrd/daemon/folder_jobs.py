@@ -279,7 +279,7 @@ class FolderJobs:
         self._done(job)
         result_id = None
         if job.document is not None:  # after the sidecars are durable; never fails the file
-            entry = recording.folder_done(runtime.name, job, job.document, written, original)
+            entry = recording.folder_done(runtime.name, job.source, job.document.to_dict(), written, original)
             result_id = await recording.record(self.host.results, entry)
         self.host.reporter.record(
             runtime.name,
@@ -439,23 +439,39 @@ class FolderJobs:
 
     # --- claims left by a crashed owner -----------------------------------------------------------
 
+    async def _record_recovered(self, job: Job, resumed: outputs.Resumed) -> None:
+        """A file the crash kept out of the results index goes in now (it is indexed only after its
+        claim is released, so a finished claim found at start was never indexed)."""
+        assert job.inbox is not None
+        if resumed.error is not None:
+            entry = recording.folder_failed(job.inbox.name, job, resumed.error, resumed.original)
+        elif sidecar := resumed.written.get("json"):
+            document = await asyncio.to_thread(recording.read_sidecar, sidecar)
+            if document is None:
+                return
+            entry = recording.folder_done(job.inbox.name, job.source, document, resumed.written, resumed.original)
+        else:
+            return  # an empty claim: there was nothing to read
+        await recording.record(self.host.results, entry)
+
     async def recover(self, job: Job) -> None:
         """An abandoned claim is ours now: finish it, run it again, or fail it after too many tries."""
         assert job.claim is not None and job.inbox is not None
         claim, runtime = job.claim, job.inbox
         try:
-            action = await asyncio.to_thread(
+            resumed = await asyncio.to_thread(
                 outputs.resume, runtime.targets, claim, runtime.kept, node=self.host.owner.node
             )
         except (OSError, OcrdError) as exc:
             self.retry_later(job, "read", str(exc))
             return
-        if action == outputs.FINISHED:
+        if resumed.action == outputs.FINISHED:
             await asyncio.to_thread(runtime.area.release, claim)
             self.held.pop(job.id, None)
             event(
                 log, "file-recovered", f"{claim.rel}: finished the interrupted work", inbox=runtime.name, file=claim.rel
             )
+            await self._record_recovered(job, resumed)
             return
         if claim.record.attempts >= self.host.config.daemon.max_attempts:
             self.finish_failure(job, outputs.interrupted_error(claim.record))

@@ -259,6 +259,21 @@ REQUEUE = "requeue"
 FINISHED = "finished"
 
 
+@dataclass(frozen=True)
+class Resumed:
+    """What resuming an adopted claim did: REQUEUE (run OCR again) or FINISHED.
+
+    A finished claim says how it ended, so the results index can learn of it too: ``written``
+    (the sidecars) and ``original`` for a success, ``error`` and ``original`` for a failure;
+    neither for an empty claim.
+    """
+
+    action: str
+    written: dict[str, str] = field(default_factory=dict)
+    original: str | None = None
+    error: dict[str, Any] | None = None
+
+
 def outputs_complete(record: Any) -> bool:
     """The planned sidecars exist and the JSON is ours (same source bytes)."""
     json_path = record.outputs.get("json")
@@ -337,21 +352,21 @@ def complete_success(
     return outputs, finish_original(targets, claim, kept)
 
 
-def resume(targets: Targets, claim: Claim, kept: KeptIndex | None = None, *, node: str = "") -> str:
-    """Continue an adopted claim from its recorded stage: REQUEUE (run OCR again) or FINISHED."""
+def resume(targets: Targets, claim: Claim, kept: KeptIndex | None = None, *, node: str = "") -> Resumed:
+    """Continue an adopted claim from its recorded stage."""
     record = claim.record
     if record.stage == FAILING and record.error is not None:
-        fail(targets, claim, record.error, node=node)
-        return FINISHED
+        moved = fail(targets, claim, record.error, node=node)
+        return Resumed(FINISHED, original=moved, error=record.error)
     if record.stage in (PLACING, FINISHING) and outputs_complete(record):
-        complete_success(targets, claim, None, kept)
-        return FINISHED
+        written, original = complete_success(targets, claim, None, kept)
+        return Resumed(FINISHED, written=written, original=original)
     if not os.path.lexists(claim.file):
-        return FINISHED  # nothing left to do: an empty claim (crash right after creating its folder)
+        return Resumed(FINISHED)  # nothing left to do: an empty claim (crash right after creating its folder)
     if record.stage == PLACING:
         discard_partial_outputs(record)
     record.stage = CLAIMED
-    return REQUEUE
+    return Resumed(REQUEUE)
 
 
 def _same(first: Path, second: str) -> bool:

@@ -8,6 +8,7 @@ results are already safe, and a missing index entry must not send it to failed/.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -67,19 +68,32 @@ async def record(index: ResultsIndex | None, new: NewResult) -> str | None:
         return None
 
 
-def folder_done(inbox: str, job: Job, document: Document, written: dict[str, str], original: str | None) -> NewResult:
+def folder_done(
+    inbox: str, source: str, document: dict[str, Any], written: dict[str, str], original: str | None
+) -> NewResult:
+    """``document``: the result as its JSON sidecar holds it (Document.to_dict())."""
     kept = Path(original) if original and original != "deleted" else None
     return NewResult(
         origin="folder",
-        source=job.source,
+        source=source,
         outcome="done",
         inbox=inbox,
-        document=document.to_dict(),
-        sha256=document.sha256,
+        document=document,
+        sha256=document.get("sha256"),
         original=kept,
         sidecar_json=written.get("json"),
         sidecar_txt=written.get("txt"),
     )
+
+
+def read_sidecar(path: str) -> dict[str, Any] | None:
+    """A finished file's JSON sidecar, for a result finished by crash recovery (None if unreadable)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        log.warning("could not read %s to add it to the results index", path)
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def folder_failed(inbox: str, job: Job, info: dict[str, Any], moved: str | None) -> NewResult:
