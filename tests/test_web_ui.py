@@ -182,7 +182,13 @@ def test_upload_page_in_english_takes_a_dropped_file(web_daemon: WebDaemon, brow
         context.close()
 
 
-def test_status_page_shows_inboxes_workers_and_recent_results(web_daemon: WebDaemon, browser: Browser) -> None:
+def test_status_page_shows_inboxes_workers_and_recent_results(
+    web_daemon: WebDaemon, browser: Browser, tmp_path: Path
+) -> None:
+    # Its own upload first, so the recent list holds one whichever tests ran before.
+    made = samples.make_sample_page_png(tmp_path / "status-check.png", ["Receipt No. 2024-0316"]).path
+    read = web_daemon.post("/ocr", files={"image": (made.name, made.read_bytes(), "image/png")})
+    assert read.status_code == 200 and "2024-0316" in read.text, read.text
     context = browser.new_context(locale="en-GB")
     page = context.new_page()
     try:
@@ -194,6 +200,7 @@ def test_status_page_shows_inboxes_workers_and_recent_results(web_daemon: WebDae
         expect(page.locator("#inboxes tr").first).to_contain_text(str(web_daemon.inbox))
         expect(page.locator("#workers")).to_have_text(re.compile(r"^\d+ / 1$"))
         expect(page.locator("#recent tr").first).to_contain_text("upload")
+        expect(page.locator("#recent tr").first).to_contain_text("status-check.png")
         expect(page.locator("#version")).not_to_have_text("–")
         expect(page.locator("#cluster")).to_be_hidden()  # one host: no data.cluster, no cluster section
         # The pack the workers loaded, and the precision they run with its reason (the suite pins
