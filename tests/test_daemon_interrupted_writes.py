@@ -1,7 +1,7 @@
 """Interrupted writes leave nothing behind; half-written scans wait; a full outbox shows in /readyz.
 
 Kills are real SIGKILLs: ``OCRD_CRASH_AT`` makes the daemon kill itself at one step of writing a
-result (see ocrd/daemon/faults.py), which no outside timing could hit reliably.
+result (see ocrd/faults.py), which no outside timing could hit reliably.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from ocrd.daemon.durable import place_group
-from ocrd.daemon.faults import POINTS
+from ocrd.durable import place_group
+from ocrd.faults import POINTS
 from tests.daemon_support import (
     FAST_DAEMON,
     Daemon,

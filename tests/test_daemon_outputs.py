@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from ocrd import durable
 from ocrd.config import InboxSettings
-from ocrd.daemon import durable, outputs
+from ocrd.daemon import outputs
 from ocrd.daemon.claims import FAILING, FINISHING, PLACING, Claim, Owner, ProcessingArea
 from ocrd.daemon.errors import error_info
 from ocrd.result import Document, Line, Page

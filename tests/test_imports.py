@@ -178,3 +178,28 @@ def test_the_cycle_finder_sees_deferred_imports_and_skips_type_checking_ones(tmp
     message = describe(["pkg.a", "pkg.b"], graph, modules)
     assert f"{package / 'b.py'}:2 pkg.b imports pkg.a" in message
     assert f"{package / 'a.py'}:1 pkg.a imports pkg.b" in message
+
+
+# The service layers sit on the library ones, never the other way round: a library module that
+# imported the daemon or the web app would drag the service (and its import time) into
+# `ocrd ocr`, `ocrd eval` and the benchmarks.
+SERVICE = ("ocrd.daemon", "ocrd.web", "ocrd.cluster", "ocrd.cli", "ocrd.commands")
+LIBRARY = ("ocrd.engine", "ocrd.documents", "ocrd.results", "ocrd.fields", "ocrd.outputs", "ocrd.evaluation")
+
+
+def _within(module: str, packages: tuple[str, ...]) -> bool:
+    return any(module == package or module.startswith(package + ".") for package in packages)
+
+
+def test_library_packages_never_import_the_service_layers() -> None:
+    modules = module_files(REPO, ("ocrd",))
+    graph = import_graph(modules)
+    assert any(_within(module, LIBRARY) for module in graph)
+    wrong = [
+        f"{modules[module].relative_to(REPO)}:{edge.line} {module} imports {edge.target}"
+        for module, edges in graph.items()
+        if _within(module, LIBRARY)
+        for edge in edges
+        if _within(edge.target, SERVICE)
+    ]
+    assert not wrong, "\n".join(wrong)

@@ -13,8 +13,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ocrd import faults
 from ocrd.config import InboxSettings
-from ocrd.daemon import faults, ledger, outputs
+from ocrd.daemon import ledger, outputs
 from ocrd.daemon.claims import Claim, Owner, ProcessingArea
 from ocrd.fields.model import HEADER_FIELDS, Check, Fields, FieldValue
 from ocrd.result import Document, Line, Page
@@ -261,7 +262,7 @@ def test_a_crash_after_the_rows_before_the_original_moved_adds_no_second_row(tmp
     assert child.returncode == -signal.SIGKILL
     assert ledger_files(tmp_path) == ["b.pdf"] and (tmp_path / "inbox" / ".ocrd" / "processing").exists()
     adopted = adopt_abandoned_claim(tmp_path)
-    assert outputs.resume(invoice_inbox(tmp_path), adopted) == outputs.FINISHED
+    assert outputs.resume(invoice_inbox(tmp_path), adopted).action == outputs.FINISHED
     assert (tmp_path / "done" / "b.pdf").read_bytes() == DATA
     assert ledger_files(tmp_path) == ["b.pdf"] and jsonl_files(tmp_path) == ["b.pdf"]
 
@@ -270,7 +271,7 @@ def test_a_crash_after_the_sidecars_before_the_rows_adds_them_from_the_sidecar(t
     targets, claim = claimed(tmp_path, "c.pdf")
     outputs.write_results(targets, claim, document("c.pdf"))  # ... and then the process died
     adopted = adopt_abandoned_claim(tmp_path)
-    assert outputs.resume(targets, adopted) == outputs.FINISHED
+    assert outputs.resume(targets, adopted).action == outputs.FINISHED
     assert ledger_files(tmp_path) == ["c.pdf"] and jsonl_files(tmp_path) == ["c.pdf"]
     row = csv_rows(tmp_path / "outbox" / "ledger.csv")[1]
     assert row[5] == "144031900111", "the fields are read back from the JSON sidecar"

@@ -40,7 +40,7 @@ class ResultNames:
 
 def write_results(out_dir: Path, names: dict[str, str], document: Document, source: Path) -> None:
     """Write the files named in ``names``; the PDF first, as it is the one that can fail for its input."""
-    from ocrd.daemon.durable import temp_path, write_replace  # crash-safe writes, only needed with --out
+    from ocrd.durable import temp_path, write_replace  # crash-safe writes, only needed with --out
 
     out_dir.mkdir(parents=True, exist_ok=True)
     if PDF in names:

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ocrd.daemon.durable import link_new, temp_owner, write_replace
+from ocrd.durable import link_new, temp_owner, write_replace
 
 STATE_DIR = ".ocrd"  # hidden folder inside each inbox; never scanned
 PROCESSING = "processing"

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from ocrd.checksums import sha256_of
-from ocrd.daemon.durable import write_replace
+from ocrd.durable import write_replace
 
 __all__ = ["lookup", "remember", "sha256_of"]
 from ocrd.result import Document

@@ -27,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ocrd.daemon.durable import fsync_dir
+from ocrd.durable import fsync_dir
 from ocrd.fields.model import HEADER_FIELDS, Fields
 from ocrd.names import readable
 from ocrd.result import Document

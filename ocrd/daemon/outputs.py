@@ -24,10 +24,10 @@ from ocrd.config import InboxSettings
 from ocrd.daemon import ledger
 from ocrd.daemon.claims import CLAIMED, FAILING, FINISHING, PLACING, STATE_DIR, Claim
 from ocrd.daemon.dedupe import sha256_of
-from ocrd.daemon.durable import fsync_dir, link_new, move_file, place_group, same_content
 from ocrd.daemon.errors import ClaimLostError, error_info
-from ocrd.daemon.faults import crash_point
+from ocrd.durable import fsync_dir, link_new, move_file, place_group, same_content
 from ocrd.errors import TransientError
+from ocrd.faults import crash_point
 from ocrd.names import name_bytes, readable, result_name
 from ocrd.result import Document
 

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ocrd.config import InboxSettings
-from ocrd.daemon.durable import temp_path
 from ocrd.daemon.errors import describe_error
 from ocrd.daemon.problems import reason  # the words and advice the other sidecars' failures get
+from ocrd.durable import temp_path
 from ocrd.errors import OcrdError, TransientError
 from ocrd.names import result_name
 from ocrd.outputs_choice import PDF

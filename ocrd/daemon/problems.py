@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import os
 
-from ocrd.daemon.durable import TEMP_SUFFIX
+from ocrd.durable import TEMP_SUFFIX
 from ocrd.errors import OcrdError
 
 _OS_HINTS = {

@@ -25,7 +25,6 @@ from ocrd import __version__
 from ocrd.config import LANGS, Config, InboxSettings, effective_threads, effective_workers
 from ocrd.daemon import recording, status
 from ocrd.daemon.claims import Owner
-from ocrd.daemon.durable import set_temp_owner
 from ocrd.daemon.errors import DaemonStoppingError, QueueFullError
 from ocrd.daemon.folder_jobs import FolderJobs
 from ocrd.daemon.inbox import InboxRuntime
@@ -39,6 +38,7 @@ from ocrd.daemon.problems import reason
 from ocrd.daemon.reporting import Reporter
 from ocrd.daemon.uploads import UploadQueue
 from ocrd.daemon.worker import DEFAULT_FACTORY
+from ocrd.durable import set_temp_owner
 from ocrd.errors import OcrdError, UsageError
 from ocrd.fields.model import FIELD_MODES
 from ocrd.result import Document

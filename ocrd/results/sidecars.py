@@ -16,7 +16,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ocrd.daemon.durable import link_new, write_replace, write_temp
+from ocrd.durable import link_new, write_replace, write_temp
 
 log = logging.getLogger("ocrd.results")
 

@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
-from ocrd.daemon.faults import crash_point
+from ocrd.faults import crash_point
 from ocrd.names import NAME_MAX, cut_bytes, fitting
 
 TEMP_SUFFIX = ".ocrd-tmp"
