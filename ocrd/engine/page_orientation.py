@@ -14,7 +14,8 @@ bench/orientation.py and docs/engine.md "Page orientation"):
   got only 29 % of its length flagged), so it only nominates: when at least SUSPECT_SHARE of the
   page's line length is flagged, a sample of the longest lines is read both ways and the
   recognizer's confidence decides. Upright pages flagged less than that (all but a few) pay
-  nothing.
+  nothing. The decision comes before the page's lines are read, so a page found upside down
+  is read once, turned.
 
 Rotations are clockwise degrees, the turn that was applied to the page as it arrived so that
 it could be read. Points are pixel coordinates (x right, y down) with pixel centres on integers,

@@ -169,20 +169,19 @@ class OcrPipeline:
         crops: list[np.ndarray],
         mask: np.ndarray | None,
         clock: _Stopwatch,
-        votes: list[bool] | None = None,
+        flags: list[bool] | None = None,
     ) -> list[Recognized]:
-        """Read the crops; ``votes`` receives the classifier's upside-down flag of each one."""
+        """Read the crops; ``flags``: the classifier's upside-down votes on them, if cast already."""
         results = self.recognizer.recognize(crops, mask)
         clock.lap("recognize")
         if self.orientation is not None and crops:
             # The classifier sees a line squeezed into a small fixed window and is sometimes
             # wrong on long lines, so it only nominates suspects: a flagged line is read
             # both ways and the reading the recognizer is surer of wins.
-            flags = self.orientation.upside_down(crops)
-            if votes is not None:
-                votes.extend(flags)
+            if flags is None:
+                flags = self.orientation.upside_down(crops)
+                clock.lap("orient")
             suspects = [i for i, flip in enumerate(flags) if flip]
-            clock.lap("orient")
             if suspects:
                 turned = [np.ascontiguousarray(crops[i][::-1, ::-1]) for i in suspects]
                 for index, second in zip(suspects, self.recognizer.recognize(turned, mask), strict=True):
@@ -229,16 +228,23 @@ class OcrPipeline:
         upside_down_page: list[bool] | None = None,
     ) -> list[TextBox]:
         """Detect (unless ``boxes`` are given) and read; ``upside_down_page`` receives whether
-        the page would read better turned 180 (only when it is given)."""
+        the page would read better turned 180 (only when it is given), and then a page that
+        would comes back unread (no boxes): its reading would only be thrown away."""
         if boxes is None:
             boxes = self._detect(padded, clock, max_side)
         crops = [crop_quad(padded, box.quad) for box in boxes]
         clock.lap("crop")
-        votes: list[bool] = []
-        results = self._recognize_crops(crops, mask, clock, votes)
-        if upside_down_page is not None and votes:
-            upside_down_page.append(upside_down(crops, votes, lambda lines: self._lines_score(lines, mask)))
+        flags: list[bool] | None = None
+        if upside_down_page is not None and self.orientation is not None and crops:
+            # The votes come before the reading, so an upside-down page is read once, turned.
+            flags = self.orientation.upside_down(crops)
+            clock.lap("orient")
+            turned = upside_down(crops, flags, lambda lines: self._lines_score(lines, mask))
             clock.lap("orient page")
+            upside_down_page.append(turned)
+            if turned:
+                return []
+        results = self._recognize_crops(crops, mask, clock, flags)
         return [
             TextBox(box.quad - pad, r.text, r.confidence)
             for box, r in zip(boxes, results, strict=True)
