@@ -23,8 +23,8 @@ lint:
 # The labelled sets dev/ and dev_pdf/, read in place; --check fails when a set misses its accuracy bars.
 EVAL_DIR ?= ../shared/eval
 eval:
-	$(VENV)/bin/ocrd eval $(EVAL_DIR)/dev --check
-	$(VENV)/bin/ocrd eval $(EVAL_DIR)/dev_pdf --check
+	$(VENV)/bin/ocrd eval $(EVAL_DIR)/dev --check --jobs 2
+	$(VENV)/bin/ocrd eval $(EVAL_DIR)/dev_pdf --check --jobs 2
 
 # The invoice set fields_dev read with the fields stage on: the readable report (every wrong value)
 # here, the JSON in bench/results/fields.json, and its table in docs/engine.md between its marker

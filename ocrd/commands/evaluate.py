@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -11,17 +10,27 @@ import typer
 
 from ocrd import evaluation
 from ocrd.commands.common import ModelsOption, PrecisionOption, fail, models_settings, parse_steps
-from ocrd.config import PREPROCESS_STEPS, EngineSettings
+from ocrd.commands.eval_readers import SetReader, threads_per_job
+from ocrd.config import PREPROCESS_STEPS, EngineSettings, cpu_count
 from ocrd.errors import OcrdError
 from ocrd.fields.model import Fields
-from ocrd.result import Document
 
 
 def eval_command(
     set_dir: Annotated[Path, typer.Argument(metavar="SET_DIR", help="Folder with labels.jsonl and its images.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     worst: Annotated[int, typer.Option(metavar="N", help="How many of the worst items to list.")] = 5,
-    threads: Annotated[int, typer.Option(metavar="N", help="Inference threads (0: all cores).")] = 0,
+    threads: Annotated[
+        int, typer.Option(metavar="N", help="Inference threads per reading process (0: the cores shared out).")
+    ] = 0,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            metavar="N",
+            min=0,
+            help="Files read at once, each process with its own models (about 400 MB each); 0: one per core.",
+        ),
+    ] = 1,
     preprocess: Annotated[
         str | None,
         typer.Option(metavar="STEP,...", help=f"Preprocessing steps, comma-separated: {', '.join(PREPROCESS_STEPS)}."),
@@ -35,38 +44,32 @@ def eval_command(
 ) -> None:
     """Measure accuracy on a labelled set (CER, exact lines, bag-of-characters recall/precision),
     or, for a set whose items carry field labels, the invoice fields the engine extracts."""
-    from ocrd.engine.pipeline import OcrPipeline  # loads onnxruntime: only when there is work
-
+    jobs = jobs or cpu_count()
     try:
-        settings = _settings(models, precision, threads, preprocess)
+        settings = _settings(models, precision, threads_per_job(threads, jobs), preprocess)
         if evaluation.is_fields_set(set_dir):
             settings = evaluation.with_fields(settings)
-        pipeline = OcrPipeline(settings)
-        read = _cached(lambda path: pipeline.run_path(path, source=path.name))
+        with SetReader(settings, jobs) as reader:
+            engine = reader.describe()
 
-        def recognise(path: Path) -> str:
-            return read(path).to_text()
+            def recognise(path: Path) -> str:
+                return reader.read(path).to_text()
 
-        def read_fields(path: Path) -> Fields | None:
-            return read(path).fields
+            def read_fields(path: Path) -> Fields | None:
+                return reader.read(path).fields
 
-        outcome = evaluation.eval_command(
-            set_dir, as_json=as_json, worst=worst, recognise=recognise, read_fields=read_fields
-        )
-        if report is not None:
-            json_outcome = evaluation.eval_command(
-                set_dir, as_json=True, worst=worst, recognise=recognise, read_fields=read_fields
-            )
-            report.write_text(_with_engine(json_outcome.output, pipeline.engine_info), encoding="utf-8")
+            readers = {"recognise": recognise, "read_fields": read_fields, "prefetch": reader.prefetch}
+            outcome = evaluation.eval_command(set_dir, as_json=as_json, worst=worst, **readers)
+            if report is not None:  # the files are read once: the second report is made from the same readings
+                json_outcome = evaluation.eval_command(set_dir, as_json=True, worst=worst, **readers)
+                report.write_text(_with_engine(json_outcome.output, engine.info), encoding="utf-8")
     except OcrdError as error:
         raise fail(error) from None
     if as_json:
-        typer.echo(_with_engine(outcome.output, pipeline.engine_info))
+        typer.echo(_with_engine(outcome.output, engine.info))
     else:
         # First, so a saved report always says which models produced its figures.
-        typer.echo(
-            f"models: {pipeline.pack.name}, precision {pipeline.pack.precision} ({pipeline.pack.precision_reason})"
-        )
+        typer.echo(f"models: {engine.pack}, precision {engine.precision} ({engine.reason})")
         typer.echo(outcome.output)
     if check and outcome.bar_failures:
         raise typer.Exit(1)
@@ -81,15 +84,3 @@ def _with_engine(report_json: str, engine: dict[str, str]) -> str:
     """The JSON report with the engine that read the set (models, precision) added."""
     data = {"engine": engine, **json.loads(report_json)}
     return json.dumps(data, ensure_ascii=False, indent=2)
-
-
-def _cached(recognise: Callable[[Path], Document]) -> Callable[[Path], Document]:
-    """The same reader, remembering answers, so a second report does not run the engine again."""
-    seen: dict[Path, Document] = {}
-
-    def cached(path: Path) -> Document:
-        if path not in seen:
-            seen[path] = recognise(path)
-        return seen[path]
-
-    return cached

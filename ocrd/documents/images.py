@@ -13,6 +13,7 @@ frame: the frames after it are an animation of that page, not more pages.
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from collections.abc import Iterator
 
@@ -115,7 +116,9 @@ def _decode_frame(image: Image.Image, index: int, fmt: str, name: str) -> np.nda
 
 
 def _corrupt(fmt: str, what: str, err: BaseException, name: str) -> CorruptFileError:
-    detail = str(err) or type(err).__name__
+    # Pillow names the stream it was given ("<_io.BytesIO object at 0x...>"): noise to a user,
+    # and it made the same file's message differ between two readings.
+    detail = re.sub(r"\s*<[\w.]+ object at 0x[0-9a-f]+>", "", str(err)).strip() or type(err).__name__
     return CorruptFileError(
         f"file looks like {fmt.upper()} but {what}: {detail}; the file is damaged or incomplete",
         path=name,

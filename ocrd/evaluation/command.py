@@ -19,7 +19,7 @@ from ocrd.evaluation.fields_report import format_fields_report
 from ocrd.evaluation.fields_scoring import FieldsReader, run_fields_eval
 from ocrd.evaluation.fields_summary import FieldsReport
 from ocrd.evaluation.report import format_bar_results, format_report
-from ocrd.evaluation.scoring import Recogniser, run_eval
+from ocrd.evaluation.scoring import Prefetch, Recogniser, run_eval
 
 
 @dataclass
@@ -56,15 +56,16 @@ def eval_command(
     worst: int = 5,
     recognise: Recogniser | None = None,
     read_fields: FieldsReader | None = None,
+    prefetch: Prefetch | None = None,
 ) -> EvalOutcome:
     """Run the set through the engine (or ``recognise`` / ``read_fields``), score it, and check the
-    set's bars if it has any.
+    set's bars if it has any. ``prefetch``: see ocrd.evaluation.scoring.Prefetch.
 
     Missed bars are reported in the output; whether they change the exit code is the CLI's choice.
     """
     if is_fields_set(Path(set_dir)):
-        return _fields_outcome(Path(set_dir), as_json, read_fields or engine_fields_reader())
-    report = run_eval(Path(set_dir), recognise or engine_recogniser())
+        return _fields_outcome(Path(set_dir), as_json, read_fields or engine_fields_reader(), prefetch)
+    report = run_eval(Path(set_dir), recognise or engine_recogniser(), prefetch=prefetch)
     bars = bars_for(set_dir)
     failures = check_bars(report, bars) if bars else []
     set_name = Path(set_dir).resolve().name
@@ -79,8 +80,8 @@ def eval_command(
     return EvalOutcome(text, failures)
 
 
-def _fields_outcome(set_dir: Path, as_json: bool, read_fields: FieldsReader) -> EvalOutcome:
-    report = FieldsReport.of(run_fields_eval(set_dir, read_fields))
+def _fields_outcome(set_dir: Path, as_json: bool, read_fields: FieldsReader, prefetch: Prefetch | None) -> EvalOutcome:
+    report = FieldsReport.of(run_fields_eval(set_dir, read_fields, prefetch=prefetch))
     bars = fields_bars_for(set_dir)
     failures = check_fields_bars(report, bars) if bars else []
     set_name = set_dir.resolve().name
