@@ -18,14 +18,13 @@ import logging
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ocrd import __version__
-from ocrd.config import LANGS, Config, InboxSettings, effective_threads, effective_workers
+from ocrd.config import Config, InboxSettings, effective_threads, effective_workers
 from ocrd.daemon import recording, status
 from ocrd.daemon.claims import Owner
-from ocrd.daemon.errors import DaemonStoppingError, QueueFullError
+from ocrd.daemon.errors import DaemonStoppingError
 from ocrd.daemon.folder_jobs import FolderJobs
 from ocrd.daemon.inbox import InboxRuntime
 from ocrd.daemon.jobs import Job
@@ -36,11 +35,10 @@ from ocrd.daemon.pdf_jobs import PdfRequest
 from ocrd.daemon.pool import Outcome, WorkerPool
 from ocrd.daemon.problems import reason
 from ocrd.daemon.reporting import Reporter
+from ocrd.daemon.upload_submit import submit
 from ocrd.daemon.uploads import UploadQueue
 from ocrd.daemon.worker import DEFAULT_FACTORY
 from ocrd.durable import set_temp_owner
-from ocrd.errors import OcrdError, UsageError
-from ocrd.fields.model import FIELD_MODES
 from ocrd.result import Document
 from ocrd.results import ResultsIndex
 
@@ -447,69 +445,5 @@ class Supervisor:
         pdf: PdfRequest | None = None,
         local: bool = False,
     ) -> Document:
-        """Read one file with the shared worker pool and return its Document.
-
-        ``fields`` is a mode of the fields stage (ocrd.fields.model.FIELD_MODES) for this file
-        only; None keeps the configured one. With ``pdf`` the worker also writes the searchable
-        PDF to ``pdf.temp`` (the Document is returned only once it is written, and a PDF that cannot
-        be written fails the call like a file that cannot be read). Raises the ocrd.errors types: InputError subclasses
-        for bad files, QueueFullError (a TransientError) at once when too many uploads are
-        waiting, JobTimeoutError, ...
-        """
-        if self.draining or not self.ready:
-            raise DaemonStoppingError("the service is not accepting work right now; try again shortly")
-        if lang is not None and lang not in LANGS:
-            raise UsageError(f"unknown language {lang!r}; choose one of: {', '.join(LANGS)}")
-        if fields is not None and fields not in FIELD_MODES:
-            raise UsageError(f"unknown fields mode {fields!r}; choose one of: {', '.join(FIELD_MODES)}")
-        if self.cluster is not None and not local and not self.cluster.work:
-            # No workers of our own in the cluster: another host reads it (ocrd.daemon.cluster_uploads).
-            if pdf is not None:
-                raise UsageError("searchable PDFs of uploads are made on hosts with the cluster role 'work' only")
-            from ocrd.daemon.cluster_uploads import submit_remote
-
-            return await submit_remote(
-                self.cluster, str(path), lang=lang, source=source or Path(path).name, fields=fields
-            )
-        limit = self.config.daemon.max_queued_uploads
-        if len(self.uploads) >= limit:
-            raise QueueFullError(f"{limit} uploads are already waiting for a worker; try again in a few seconds")
-        engine = self.config.engine
-        overrides: dict[str, Any] = {"lang": lang} if lang and lang != engine.lang else {}
-        if fields and fields != engine.fields.mode:
-            # Frozen settings: the worker keys its cached pipelines by the overrides.
-            overrides["fields"] = dataclasses.replace(engine.fields, mode=fields)
-        job = Job(
-            self._next_id(),
-            source or Path(path).name,
-            str(path),
-            overrides,
-            future=asyncio.get_running_loop().create_future(),
-            pdf=pdf,
-        )
-        self.uploads.add(job)
-        self.dispatch()
-        assert job.future is not None
-        try:
-            document = await job.future
-        except OcrdError as error:
-            if not error.retryable:  # the file's own failure (not "busy" or "stopping"): worth finding later
-                result_id = await recording.record(self.results, recording.upload_failed(job.source, error))
-                self._link_report(job, result_id)
-            raise
-        finally:
-            # The caller was cancelled (client went away, job deleted): drop the job if still queued.
-            # Cancelling the caller cancels the future it awaited, so "cancelled" is the usual sign.
-            if job.future.cancelled() or not job.future.done():
-                self.uploads.forget(job)
-        document.result_id = await recording.record(
-            self.results, recording.upload_done(Path(path), job.source, document)
-        )
-        self._link_report(job, document.result_id)
-        return document
-
-    @staticmethod
-    def _link_report(job: Job, result_id: str | None) -> None:
-        # The status page's entry was made when the worker answered; the index id comes after.
-        if result_id is not None and job.report is not None:
-            job.report["result_id"] = result_id
+        """Read one file with the shared worker pool and return its Document (ocrd.daemon.upload_submit)."""
+        return await submit(self, path, lang=lang, source=source, fields=fields, pdf=pdf, local=local)
