@@ -114,7 +114,8 @@ class ScriptedEngine:
         elif command == "corrupt":
             raise CorruptFileError("the scripted file says it is corrupt", path=path)
         fields = options.get("fields") or self.settings.fields
-        text = f"{command} lang={self.settings.lang} pid={os.getpid()} engine={id(self)} fields={fields.mode}"
+        lang = options.get("lang") or self.settings.lang
+        text = f"{command} lang={lang} pid={os.getpid()} engine={id(self)} fields={fields.mode}"
         wait_at_gate(source)
         return Document(
             source=source,

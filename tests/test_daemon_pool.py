@@ -114,7 +114,7 @@ def test_a_stuck_worker_is_killed_at_the_timeout_and_replaced(tmp_path: Path) ->
     asyncio.run(scenario())
 
 
-def test_inboxes_with_their_own_fields_settings_share_one_engine_per_worker(tmp_path: Path) -> None:
+def test_inboxes_with_their_own_fields_settings_or_language_share_one_engine_per_worker(tmp_path: Path) -> None:
     # Models are hundreds of MB: an inbox's fields mode or rules must not load a second copy.
     (tmp_path / "a.tif").write_text("a")
 
@@ -132,6 +132,9 @@ def test_inboxes_with_their_own_fields_settings_share_one_engine_per_worker(tmp_
             assert len({text.split("engine=")[1].split()[0] for text in texts}) == 1
             other_lang = await harness.run(Job(9, str(tmp_path / "a.tif"), "a.tif", {"lang": "en"}))
             assert other_lang.document is not None and "lang=en" in other_lang.document.to_text()
+            texts.append(other_lang.document.to_text())
+            # ... nor an inbox's language: the same engine read in English
+            assert len({text.split("engine=")[1].split()[0] for text in texts}) == 1
         finally:
             await harness.pool.stop(5)
 

@@ -82,12 +82,17 @@ def test_an_upside_down_line_is_turned_before_recognition(pipeline: OcrPipeline,
     assert_lines_read(sample.lines, lines)
 
 
-def test_english_mode_outputs_no_chinese(tmp_path: Path) -> None:
+def test_english_mode_outputs_no_chinese(pipeline: OcrPipeline, tmp_path: Path) -> None:
     sample = samples.make_sample_page_png(tmp_path / "mixed.png", ["Total amount 合计 1,271.54"])
     english = OcrPipeline(EngineSettings(lang="en")).run_path(sample.path)
     text = english.to_text()
     assert "1,271.54" in text and "Total" in text
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in text)
+    # The same reading from the default pipeline asked for English with the call: what the daemon
+    # does for an inbox with its own language, with no second copy of the models.
+    assert pipeline.run_path(sample.path, lang="en").to_text() == text
+    with pytest.raises(UsageError, match="unknown language"):
+        pipeline.run_path(sample.path, lang="fr")
 
 
 def test_allowlist_masks_the_recognizer(tmp_path: Path) -> None:

@@ -37,6 +37,8 @@ from ocrd.daemon.errors import describe_error, error_info
 from ocrd.errors import OcrdError, TransientError
 
 DEFAULT_FACTORY = "ocrd.daemon.worker:build_pipeline"
+# Overrides the engine takes with each reading (run_path keywords) rather than as settings.
+PER_CALL = frozenset({"fields", "lang"})
 _PR_SET_PDEATHSIG = 1
 
 
@@ -132,15 +134,15 @@ def run(conn: Any, settings: EngineSettings, factory: str, parent_pid: int) -> N
             if pdf is not None:
                 pdf_jobs.check_input(pdf, path)  # also for a reused Document: its first reading may have made no PDF
             if document is None:
-                # The fields settings (an inbox's mode and rules) go with the call: the same models
-                # serve every inbox. Only settings that change how pixels are read get a pipeline.
-                engine_overrides = {name: value for name, value in overrides.items() if name != "fields"}
+                # An inbox's fields settings and language go with the call: the same models serve
+                # every inbox. Only settings that change the pixels read get a pipeline of their own.
+                engine_overrides = {name: value for name, value in overrides.items() if name not in PER_CALL}
                 key = tuple(sorted(engine_overrides.items()))
                 pipeline = pipelines.get(key)
                 if pipeline is None:
                     pipeline = pipelines[key] = build(dataclasses.replace(settings, **engine_overrides))
                     warm_up(pipeline)
-                per_call = {"fields": overrides["fields"]} if "fields" in overrides else {}
+                per_call = {name: value for name, value in overrides.items() if name in PER_CALL}
                 document = pipeline.run_path(path, source=source, **per_call)
             pdf_error = pdf_jobs.write(pdf, path, document, source) if pdf is not None else None
             reply: tuple[Any, ...] = ("done", job_id, document, time.perf_counter() - began, pdf_error)

@@ -394,9 +394,12 @@ class OcrPipeline:
         source: str = "",
         sha256: str | None = None,
         fields: FieldsSettings | None = None,
+        lang: str | None = None,
     ) -> Document:
-        """Read every page, then extract fields (``fields``, else the pipeline's own settings:
-        an inbox's rules change per call without a second copy of the models)."""
+        """Read every page, then extract fields. ``fields`` and ``lang`` (else the pipeline's own
+        settings) change per call: an inbox's rules or language need no second copy of the models."""
+        if lang is not None:
+            self.mask_for(lang, None)  # an unknown language is refused before any page is read
         document = Document(source=source, sha256=sha256, engine=self.engine_info)
         totals: dict[str, float] = {}
         fields = fields or self.settings.fields
@@ -416,7 +419,7 @@ class OcrPipeline:
                 )
             else:
                 assert page_image.image is not None
-                reading = self.read_image(page_image.image)
+                reading = self.read_image(page_image.image, lang=lang)
                 for stage, ms in reading.timings_ms.items():
                     totals[stage] = totals.get(stage, 0.0) + ms
                 page = Page(
@@ -444,7 +447,12 @@ class OcrPipeline:
         return document
 
     def run_path(
-        self, path: str | Path, *, source: str | None = None, fields: FieldsSettings | None = None
+        self,
+        path: str | Path,
+        *,
+        source: str | None = None,
+        fields: FieldsSettings | None = None,
+        lang: str | None = None,
     ) -> Document:
         from ocrd.documents import count_pages, iter_pages
 
@@ -456,6 +464,6 @@ class OcrPipeline:
         count_pages(path, s.limits)
         digest = sha256_of(path)
         pages = iter_pages(path, limits=s.limits, dpi=s.dpi, force_ocr=s.force_ocr)
-        document = self.run_pages(pages, source=source or path.name, sha256=digest, fields=fields)
+        document = self.run_pages(pages, source=source or path.name, sha256=digest, fields=fields, lang=lang)
         document.timings_ms["total"] = (time.perf_counter() - started) * 1000
         return document
