@@ -115,7 +115,8 @@ class ScriptedEngine:
             raise CorruptFileError("the scripted file says it is corrupt", path=path)
         fields = options.get("fields") or self.settings.fields
         lang = options.get("lang") or self.settings.lang
-        text = f"{command} lang={lang} pid={os.getpid()} engine={id(self)} fields={fields.mode}"
+        steps = ",".join(options.get("preprocess") or self.settings.preprocess) or "none"
+        text = f"{command} lang={lang} preprocess={steps} pid={os.getpid()} engine={id(self)} fields={fields.mode}"
         wait_at_gate(source)
         return Document(
             source=source,

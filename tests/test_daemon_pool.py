@@ -133,7 +133,10 @@ def test_inboxes_with_their_own_fields_settings_or_language_share_one_engine_per
             other_lang = await harness.run(Job(9, str(tmp_path / "a.tif"), "a.tif", {"lang": "en"}))
             assert other_lang.document is not None and "lang=en" in other_lang.document.to_text()
             texts.append(other_lang.document.to_text())
-            # ... nor an inbox's language: the same engine read in English
+            steps = await harness.run(Job(10, str(tmp_path / "a.tif"), "a.tif", {"preprocess": ("grayscale",)}))
+            assert steps.document is not None and "preprocess=grayscale" in steps.document.to_text()
+            texts.append(steps.document.to_text())
+            # ... nor an inbox's language or preprocessing: the same engine read them all
             assert len({text.split("engine=")[1].split()[0] for text in texts}) == 1
         finally:
             await harness.pool.stop(5)

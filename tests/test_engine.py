@@ -124,6 +124,27 @@ def test_document_json_has_schema_timings_and_engine(pipeline: OcrPipeline, tmp_
         assert f"第{number}页" in squash(page.text)
 
 
+def test_preprocessing_asked_for_with_the_call_reads_as_a_pipeline_set_up_with_it(
+    pipeline: OcrPipeline, tmp_path: Path
+) -> None:
+    # What the daemon does for an inbox with its own preprocess: the default models, other steps.
+    sample = samples.make_sample_page_png(tmp_path / "page.png", ["合同编号 HT-2024-0315", "Total amount 1,271.54"])
+    image = cv2.imread(str(sample.path))
+    height, width = image.shape[:2]
+    turn = cv2.getRotationMatrix2D((width / 2, height / 2), 3.0, 1.0)
+    skewed = tmp_path / "skewed.png"
+    cv2.imwrite(str(skewed), cv2.warpAffine(image, turn, (width, height), borderValue=(255, 255, 255)))
+    steps = ("grayscale", "deskew")
+
+    configured = OcrPipeline(EngineSettings(preprocess=steps)).run_path(skewed).pages[0].lines
+    per_call = pipeline.run_path(skewed, preprocess=steps).pages[0].lines
+
+    assert [(line.text, line.box) for line in per_call] == [(line.text, line.box) for line in configured]
+    assert_lines_read(sample.lines, [line.text for line in per_call])
+    with pytest.raises(UsageError, match="unknown preprocessing step"):
+        pipeline.run_path(skewed, preprocess=("sharpen",))
+
+
 def test_unknown_language_and_preprocessing_step_are_usage_errors() -> None:
     with pytest.raises(UsageError, match="unknown language"):
         OcrPipeline(EngineSettings(lang="fr"))

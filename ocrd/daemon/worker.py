@@ -38,7 +38,7 @@ from ocrd.errors import OcrdError, TransientError
 
 DEFAULT_FACTORY = "ocrd.daemon.worker:build_pipeline"
 # Overrides the engine takes with each reading (run_path keywords) rather than as settings.
-PER_CALL = frozenset({"fields", "lang"})
+PER_CALL = frozenset({"fields", "lang", "preprocess"})
 _PR_SET_PDEATHSIG = 1
 
 
@@ -134,8 +134,8 @@ def run(conn: Any, settings: EngineSettings, factory: str, parent_pid: int) -> N
             if pdf is not None:
                 pdf_jobs.check_input(pdf, path)  # also for a reused Document: its first reading may have made no PDF
             if document is None:
-                # An inbox's fields settings and language go with the call: the same models serve
-                # every inbox. Only settings that change the pixels read get a pipeline of their own.
+                # An inbox's fields settings, language and preprocessing go with the call: the same
+                # models serve every inbox. Any other override would get a pipeline of its own.
                 engine_overrides = {name: value for name, value in overrides.items() if name not in PER_CALL}
                 key = tuple(sorted(engine_overrides.items()))
                 pipeline = pipelines.get(key)

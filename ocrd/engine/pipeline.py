@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -119,14 +119,20 @@ def _mean_confidence(items: list[Recognized]) -> float:
     return sum(r.confidence * len(r.text) for r in items) / chars if chars else 0.0
 
 
+def check_steps(steps: Sequence[str]) -> tuple[str, ...]:
+    """The preprocessing steps, or UsageError naming the unknown ones."""
+    unknown = [step for step in steps if step not in PREPROCESS_STEPS]
+    if unknown:
+        raise UsageError(
+            f"unknown preprocessing step(s) {', '.join(unknown)}; choose from {', '.join(PREPROCESS_STEPS)}"
+        )
+    return tuple(steps)
+
+
 class OcrPipeline:
     def __init__(self, settings: EngineSettings | None = None, detection: DetectionSettings | None = None) -> None:
         self.settings = settings or EngineSettings()
-        unknown = [s for s in self.settings.preprocess if s not in PREPROCESS_STEPS]
-        if unknown:
-            raise UsageError(
-                f"unknown preprocessing step(s) {', '.join(unknown)}; choose from {', '.join(PREPROCESS_STEPS)}"
-            )
+        check_steps(self.settings.preprocess)
         started = time.perf_counter()
         self.pack = load_engine_pack(self.settings.model_dir or self.settings.pack, self.settings.precision)
         threads = self.settings.threads
@@ -302,10 +308,19 @@ class OcrPipeline:
             target = int(long_side * scale / 2)
         return target if target >= 128 else None
 
-    def read_image(self, image: np.ndarray, *, lang: str | None = None, allowlist: str | None = None) -> PageReading:
+    def read_image(
+        self,
+        image: np.ndarray,
+        *,
+        lang: str | None = None,
+        allowlist: str | None = None,
+        preprocess: Sequence[str] | None = None,
+    ) -> PageReading:
+        """One page; ``lang``, ``allowlist`` and ``preprocess`` (steps) replace the settings' for this call."""
         clock = _Stopwatch()
         mask = self.mask_for(lang, allowlist)
-        work, matrix = apply_steps(image, self.settings.preprocess)
+        steps = self.settings.preprocess if preprocess is None else check_steps(preprocess)
+        work, matrix = apply_steps(image, steps)
         clock.lap("preprocess")
 
         arrived = work.shape[1], work.shape[0]
@@ -395,11 +410,15 @@ class OcrPipeline:
         sha256: str | None = None,
         fields: FieldsSettings | None = None,
         lang: str | None = None,
+        preprocess: Sequence[str] | None = None,
     ) -> Document:
-        """Read every page, then extract fields. ``fields`` and ``lang`` (else the pipeline's own
-        settings) change per call: an inbox's rules or language need no second copy of the models."""
+        """Read every page, then extract fields. ``fields``, ``lang`` and ``preprocess`` (else the
+        pipeline's own settings) change per call: an inbox's rules, language or preprocessing need
+        no second copy of the models."""
         if lang is not None:
-            self.mask_for(lang, None)  # an unknown language is refused before any page is read
+            self.mask_for(lang, None)  # an unknown language or step is refused before any page is read
+        if preprocess is not None:
+            check_steps(preprocess)
         document = Document(source=source, sha256=sha256, engine=self.engine_info)
         totals: dict[str, float] = {}
         fields = fields or self.settings.fields
@@ -419,7 +438,7 @@ class OcrPipeline:
                 )
             else:
                 assert page_image.image is not None
-                reading = self.read_image(page_image.image, lang=lang)
+                reading = self.read_image(page_image.image, lang=lang, preprocess=preprocess)
                 for stage, ms in reading.timings_ms.items():
                     totals[stage] = totals.get(stage, 0.0) + ms
                 page = Page(
@@ -453,6 +472,7 @@ class OcrPipeline:
         source: str | None = None,
         fields: FieldsSettings | None = None,
         lang: str | None = None,
+        preprocess: Sequence[str] | None = None,
     ) -> Document:
         from ocrd.documents import count_pages, iter_pages
 
@@ -464,6 +484,8 @@ class OcrPipeline:
         count_pages(path, s.limits)
         digest = sha256_of(path)
         pages = iter_pages(path, limits=s.limits, dpi=s.dpi, force_ocr=s.force_ocr)
-        document = self.run_pages(pages, source=source or path.name, sha256=digest, fields=fields, lang=lang)
+        document = self.run_pages(
+            pages, source=source or path.name, sha256=digest, fields=fields, lang=lang, preprocess=preprocess
+        )
         document.timings_ms["total"] = (time.perf_counter() - started) * 1000
         return document
