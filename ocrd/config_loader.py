@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -33,11 +32,12 @@ from ocrd.config import (
     WebSettings,
 )
 from ocrd.config_cluster import build_cluster
-from ocrd.config_fields import SHARED, RuleLocator, describe_rules, inbox_owner, parse_rules
+from ocrd.config_describe import describe
+from ocrd.config_fields import SHARED, RuleLocator, inbox_owner, parse_rules
 from ocrd.config_schema import COMPAT_SECTIONS, INBOX_KEYS, SECTIONS
 from ocrd.config_values import FALSE_WORDS, Converter, Origin, Value, to_port
+from ocrd.config_web import check_token_names, check_web_exposure
 from ocrd.errors import ConfigError, UsageError
-from ocrd.outputs_choice import DEFAULT_OUTPUTS
 
 ENV_PREFIX = "OCRD_"
 CONFIG_ENV = "OCRD_CONFIG"
@@ -317,29 +317,6 @@ def _check_inbox_folders(inbox: InboxSettings, label: str, file: str | None) -> 
         raise ConfigError(f"{label} ({inbox.name}): 'done' and 'failed' must be different folders", path=file)
 
 
-# --- web exposure: who may reach the web interface ---------------------------------------------------
-
-
-def is_loopback(host: str) -> bool:
-    if host.strip().lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
-    except ValueError:
-        return False  # a host name may resolve to any address: treat it as reachable from outside
-
-
-def check_web_exposure(web: WebSettings, *, auth_explicit: bool, file: str | None) -> None:
-    """Documents are not served to the network without a token, unless the configuration says so in words."""
-    if web.enabled and web.auth == "none" and not auth_explicit and not is_loopback(web.host):
-        raise ConfigError(
-            f"[web] host {web.host!r} accepts connections from other machines, but the web interface has no "
-            'authentication; set [web] auth = "token" and a [web] token (or OCRD_WEB__TOKEN), or write '
-            '[web] auth = "none" (or OCRD_WEB__AUTH=none) if a reverse proxy or firewall protects it',
-            path=file,
-        )
-
-
 def build_config(layers: _Layers, env: Mapping[str, str], origin: str, file: str | None) -> Config:
     sections = {name: _convert(values, SECTIONS[name]) for name, values in layers.sections.items()}
     daemon = DaemonSettings(**sections["daemon"])
@@ -362,7 +339,7 @@ def build_config(layers: _Layers, env: Mapping[str, str], origin: str, file: str
     web = WebSettings(**sections["web"])
     if web.auth == "token" and not web.token:
         raise ConfigError("[web] auth = 'token' needs [web] token (or OCRD_WEB__TOKEN)", path=file)
-    _check_token_names(web, file)
+    check_token_names(web, file)
     check_web_exposure(web, auth_explicit="auth" in layers.sections["web"], file=file)
     shared = sections["inbox_defaults"]
     entries = layers.inboxes
@@ -399,16 +376,6 @@ def build_config(layers: _Layers, env: Mapping[str, str], origin: str, file: str
         origin=origin,
         cluster=cluster,
     )
-
-
-def _check_token_names(web: WebSettings, file: str | None) -> None:
-    """Each name and each token once: a correction must say who made it, without doubt."""
-    names = [web.token_name, *(name for name, _ in web.tokens)] if web.token else [name for name, _ in web.tokens]
-    tokens = [web.token, *(token for _, token in web.tokens)] if web.token else [token for _, token in web.tokens]
-    if len(set(names)) != len(names):
-        raise ConfigError("[web.tokens] names each person once, and not with [web] token_name's name", path=file)
-    if len(set(tokens)) != len(tokens):
-        raise ConfigError("[web.tokens] gives two people the same token: give each one a token of their own", path=file)
 
 
 def find_config_file(
@@ -457,45 +424,6 @@ def load_config(
     if cli is not None:
         _add_cli_layer(layers, cli)
     return build_config(layers, env, origin, str(file_path) if file_path else None)
-
-
-def describe(config: Config) -> str:
-    """The effective settings, as check-config prints them."""
-    from ocrd.config import effective_threads, effective_workers
-
-    lines = [f"configuration: {config.origin}"]
-    d = config.daemon
-    lines.append(
-        f"workers: {effective_workers(d)} x {effective_threads(d)} thread(s); "
-        f"job timeout {d.job_timeout:g} s; "
-        f"max attempts {d.max_attempts}; rescan every {d.rescan_interval:g} s"
-    )
-    web = config.web
-    lines.append(f"web: {'http://' + web.host + ':' + str(web.port) if web.enabled else 'off'} (auth: {web.auth})")
-    served = config.compat.served()
-    lines.append(f"hosted-OCR APIs answered: {', '.join(served) if served else 'none'}")
-    fields = config.engine.fields
-    lines.append(
-        f"fields: {fields.mode}; {describe_rules(fields.rules)}; QR codes {'read' if fields.qr else 'ignored'}"
-    )
-    for inbox in config.inboxes:
-        lines.append(
-            f"inbox {inbox.name!r}: {inbox.path} -> {inbox.outbox} (done: "
-            f"{inbox.done if inbox.on_success == 'move' else inbox.on_success}, failed: {inbox.failed}, "
-            f"watch: {inbox.watch}, settle {inbox.settle:g} s, patterns: {' '.join(inbox.patterns)}"
-            f"{', recursive' if inbox.recursive else ''}{', dedupe' if inbox.dedupe else ''}"
-            f"{f', fields: {inbox.fields}' if inbox.fields else ''}"
-            f"{f', {describe_rules(inbox.rules)} of its own' if inbox.rules else ''}{', ledger' if inbox.ledger else ''}"
-            f"{_describe_outputs(inbox)})"
-        )
-    return "\n".join(lines)
-
-
-def _describe_outputs(inbox: InboxSettings) -> str:
-    if inbox.outputs == DEFAULT_OUTPUTS and not inbox.pdfa:
-        return ""
-    pdfa = " (PDF/A)" if inbox.pdfa and "pdf" in inbox.outputs else ""
-    return f", outputs: {' '.join(inbox.outputs)}{pdfa}"
 
 
 __all__ = [

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ocrd.config_loader import CliOverrides, is_loopback, load_config
+from ocrd.config_loader import CliOverrides, load_config
+from ocrd.config_web import is_loopback
 from ocrd.errors import ConfigError
 from tests.paths import REPO
 
