@@ -14,7 +14,7 @@ test:
 	./scripts/setup.sh test
 	$(VENV)/bin/ruff check ocrd tests bench
 	$(VENV)/bin/ruff format --check ocrd tests bench
-	$(VENV)/bin/pytest --durations=25
+	$(VENV)/bin/pytest --durations=25 --junitxml=ci-artifacts/junit.xml
 
 lint:
 	$(VENV)/bin/ruff check ocrd tests bench
