@@ -12,8 +12,9 @@ import signal
 
 ENV = "OCRD_CRASH_AT"
 
-# The points, in the order a result is written (documented for the tests that use them).
+# The points, in the order a file is claimed and its result written (for the tests that use them).
 POINTS = (
+    "claim-folder-made",  # the claim's folder exists, the file not yet moved into it (no record either)
     "results-written",  # temporary files of the results written and synced, nothing planned yet
     "results-planned",  # the claim record names the result files, none linked yet
     "result-linked",  # one result file is in place (reached once per file)

@@ -84,6 +84,7 @@ def test_a_kill_at_any_step_of_writing_leaves_one_outcome_and_no_temporary_files
         assert normalize(sample.expected[1]) in normalize(result["_txt"])
         assert (folders["done"] / sample.name).read_bytes() == sample.data
         assert not (folders["inbox"] / sample.name).exists()
+        assert list(folders["failed"].iterdir()) == [], "nothing failed for a kill"
     assert temp_files(tmp_path) == [], "no temporary file survives the kill and the restart"
 
 

@@ -14,7 +14,7 @@ import pytest
 from ocrd import durable
 from ocrd.config import InboxSettings
 from ocrd.daemon import outputs
-from ocrd.daemon.claims import FAILING, FINISHING, PLACING, Claim, Owner, ProcessingArea
+from ocrd.daemon.claims import FAILING, FINISHING, PLACING, RECORD, Claim, Owner, ProcessingArea
 from ocrd.daemon.errors import error_info
 from ocrd.result import Document, Line, Page
 
@@ -154,6 +154,19 @@ def test_crash_after_sidecars_before_the_move_finishes_without_reading_again(tmp
     assert resumed.written["json"] == str(tmp_path / "outbox" / "a.pdf.json")
     assert resumed.original == str(tmp_path / "done" / "a.pdf") and resumed.error is None
     assert sorted(p.name for p in (tmp_path / "outbox").iterdir() if p.is_file()) == ["a.pdf.json", "a.pdf.txt"]
+
+
+def test_a_claim_killed_before_its_file_moved_in_is_finished_with_nothing_failed(tmp_path: Path) -> None:
+    # The kill came between making the claim's folder and moving the file into it: no record, no file.
+    targets, claim, _ = claimed(tmp_path, "a.png", b"png bytes")
+    os.rename(claim.file, tmp_path / "inbox" / "a.png")  # the file never left the inbox
+    (claim.folder / RECORD).unlink(missing_ok=True)
+    adopted = ProcessingArea(tmp_path / "inbox", Owner("next-run", 1, "0")).adopt(claim.folder)
+    assert adopted is not None and adopted.record.rel == ""
+    resumed = outputs.resume(targets, adopted)
+    assert resumed == outputs.Resumed(outputs.FINISHED)
+    assert list((tmp_path / "failed").iterdir()) == [] and list((tmp_path / "done").iterdir()) == []
+    assert (tmp_path / "inbox" / "a.png").read_bytes() == b"png bytes"  # to be claimed again as new
 
 
 def test_crash_between_link_and_unlink_of_the_move_leaves_one_original(tmp_path: Path) -> None:

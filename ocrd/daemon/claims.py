@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ocrd.durable import link_new, temp_owner, write_replace
+from ocrd.faults import crash_point
 
 STATE_DIR = ".ocrd"  # hidden folder inside each inbox; never scanned
 PROCESSING = "processing"
@@ -176,6 +177,7 @@ class ProcessingArea:
         folder = self._new_folder()
         target = folder / FILES / rel
         target.parent.mkdir(parents=True)
+        crash_point("claim-folder-made")
         try:
             os.rename(self.inbox / rel, target)
         except FileNotFoundError:

@@ -361,8 +361,10 @@ def resume(targets: Targets, claim: Claim, kept: KeptIndex | None = None, *, nod
     if record.stage in (PLACING, FINISHING) and outputs_complete(record):
         written, original = complete_success(targets, claim, None, kept)
         return Resumed(FINISHED, written=written, original=original)
-    if not os.path.lexists(claim.file):
-        return Resumed(FINISHED)  # nothing left to do: an empty claim (crash right after creating its folder)
+    if not record.rel or not os.path.lexists(claim.file):
+        # Nothing left to do: an empty claim, killed after making its folder and before the file was
+        # moved in (with no file the rebuilt record names none, and claim.file is the empty folder).
+        return Resumed(FINISHED)
     if record.stage == PLACING:
         discard_partial_outputs(record)
     record.stage = CLAIMED
