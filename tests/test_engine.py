@@ -91,6 +91,7 @@ def test_english_mode_outputs_no_chinese(pipeline: OcrPipeline, tmp_path: Path) 
     # The same reading from the default pipeline asked for English with the call: what the daemon
     # does for an inbox with its own language, with no second copy of the models.
     assert pipeline.run_path(sample.path, lang="en").to_text() == text
+    assert pipeline.mask_for("en", None) is pipeline.mask_for("en", None)  # built once, not per page
     with pytest.raises(UsageError, match="unknown language"):
         pipeline.run_path(sample.path, lang="fr")
 

@@ -61,6 +61,7 @@ SMALL_LINE_PITCH = 10
 FINE_LINE_PITCH = 16
 # Text-layer pages rendered to look for QR codes, per document (see OcrPipeline._page_codes).
 MAX_TEXT_PAGES_RENDERED_FOR_CODES = 2
+MAX_CACHED_MASKS = 32  # per-call languages and allow-lists remembered (API callers may send many)
 INVOICE_WORD = "发票"  # printed in every title the fields stage reads (增值税…发票, 电子发票)
 
 
@@ -148,6 +149,7 @@ class OcrPipeline:
         self.default_mask = self.recognizer.class_mask(
             allowed_characters(self.settings.lang, self.settings.allowlist, self.recognizer.charset)
         )
+        self._masks: dict[tuple[str | None, str | None], np.ndarray | None] = {}
         self.load_seconds = time.perf_counter() - started
 
     @property
@@ -162,11 +164,21 @@ class OcrPipeline:
     def mask_for(self, lang: str | None, allowlist: str | None) -> np.ndarray | None:
         if lang is None and allowlist is None:
             return self.default_mask
-        return self.recognizer.class_mask(
-            allowed_characters(
-                lang or self.settings.lang, allowlist or self.settings.allowlist, self.recognizer.charset
+        key = (lang, allowlist)
+        if key not in self._masks:
+            # Built over the whole dictionary (18,000+ classes): once per language and allow-list,
+            # not for every page of every file an inbox with its own language sends.
+            if len(self._masks) >= MAX_CACHED_MASKS:
+                self._masks.clear()
+            mask = self.recognizer.class_mask(
+                allowed_characters(
+                    lang or self.settings.lang, allowlist or self.settings.allowlist, self.recognizer.charset
+                )
             )
-        )
+            if mask is not None:
+                mask.flags.writeable = False  # shared by every later call
+            self._masks[key] = mask
+        return self._masks[key]
 
     # -- one page ---------------------------------------------------------------------------
 
