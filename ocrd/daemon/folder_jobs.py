@@ -99,7 +99,7 @@ class FolderJobs:
             overrides["preprocess"] = settings.preprocess
         fields = engine.fields.for_inbox(settings.fields, settings.rules)
         if fields != engine.fields:
-            overrides["fields"] = fields  # frozen all the way down: workers key their pipelines by it
+            overrides["fields"] = fields  # read with this inbox's mode and rules (run_path's fields=)
         return overrides
 
     def held_claims(self, runtime: InboxRuntime) -> list[Claim]:

@@ -63,7 +63,7 @@ async def submit(
     engine = host.config.engine
     overrides: dict[str, Any] = {"lang": lang} if lang and lang != engine.lang else {}
     if fields and fields != engine.fields.mode:
-        # Frozen settings: the worker keys its cached pipelines by the overrides.
+        # Goes with the reading: the worker's one copy of the models reads it with these settings.
         overrides["fields"] = dataclasses.replace(engine.fields, mode=fields)
     job = Job(
         host.next_id(),

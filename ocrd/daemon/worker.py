@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import dataclasses
 import importlib
 import os
 import signal
@@ -37,8 +36,6 @@ from ocrd.daemon.errors import describe_error, error_info
 from ocrd.errors import OcrdError, TransientError
 
 DEFAULT_FACTORY = "ocrd.daemon.worker:build_pipeline"
-# Overrides the engine takes with each reading (run_path keywords) rather than as settings.
-PER_CALL = frozenset({"fields", "lang", "preprocess"})
 _PR_SET_PDEATHSIG = 1
 
 
@@ -119,7 +116,6 @@ def run(conn: Any, settings: EngineSettings, factory: str, parent_pid: int) -> N
     except BaseException as exc:  # report why the engine cannot start, then exit
         conn.send(("fatal", describe_error(exc)))
         return
-    pipelines: dict[tuple[tuple[str, Any], ...], Any] = {(): default}
     conn.send(("ready", os.getpid(), time.perf_counter() - started, engine_description(default)))
     while True:
         try:
@@ -134,16 +130,9 @@ def run(conn: Any, settings: EngineSettings, factory: str, parent_pid: int) -> N
             if pdf is not None:
                 pdf_jobs.check_input(pdf, path)  # also for a reused Document: its first reading may have made no PDF
             if document is None:
-                # An inbox's fields settings, language and preprocessing go with the call: the same
-                # models serve every inbox. Any other override would get a pipeline of its own.
-                engine_overrides = {name: value for name, value in overrides.items() if name not in PER_CALL}
-                key = tuple(sorted(engine_overrides.items()))
-                pipeline = pipelines.get(key)
-                if pipeline is None:
-                    pipeline = pipelines[key] = build(dataclasses.replace(settings, **engine_overrides))
-                    warm_up(pipeline)
-                per_call = {name: value for name, value in overrides.items() if name in PER_CALL}
-                document = pipeline.run_path(path, source=source, **per_call)
+                # An inbox's fields settings, language and preprocessing (all its overrides) go with
+                # the call: one copy of the models serves every inbox and every upload.
+                document = default.run_path(path, source=source, **overrides)
             pdf_error = pdf_jobs.write(pdf, path, document, source) if pdf is not None else None
             reply: tuple[Any, ...] = ("done", job_id, document, time.perf_counter() - began, pdf_error)
         except MemoryError:
