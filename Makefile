@@ -10,11 +10,14 @@ setup:
 run: setup
 	OCRD_DAEMON__DATA_DIR="$(CURDIR)/ocrd-data" $(VENV)/bin/ocrd run
 
+# Two processes: one alone leaves a core idle while it waits on daemons, pip and podman.
+# Groups of tests that share a build run in one process (tests/conftest.py).
+TEST_PROCESSES ?= 2
 test:
 	./scripts/setup.sh test
 	$(VENV)/bin/ruff check ocrd tests bench
 	$(VENV)/bin/ruff format --check ocrd tests bench
-	$(VENV)/bin/pytest --durations=25 --junitxml=ci-artifacts/junit.xml
+	$(VENV)/bin/pytest -n $(TEST_PROCESSES) --dist loadgroup --no-loadscope-reorder --durations=25 --junitxml=ci-artifacts/junit.xml
 
 lint:
 	$(VENV)/bin/ruff check ocrd tests bench

@@ -103,12 +103,63 @@ def int8_every_pack_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+# The suite runs in two processes (pytest-xdist, `--dist loadgroup`: see the Makefile). Each
+# module runs whole in one process, so module fixtures are built once; modules that share a build
+# made once per process share a process too:
+SHARED_GROUPS = {
+    # `make dist`, the wheelhouse and the container image (tests/install_builds.py,
+    # tests/container_build.py), and the role run that creates system users and units
+    "builds": ("test_deploy_ansible", "test_install_wheel", "test_container"),
+    # the int8_every_pack_root fixture
+    "int8": ("test_packs", "test_quantize"),
+}
+_GROUP_OF_MODULE = {module: group for group, modules in SHARED_GROUPS.items() for module in modules}
+
+
+def group_of_module(module: str) -> str:
+    return _GROUP_OF_MODULE.get(module, module)
+
+
+def group_of(item: pytest.Item) -> str:
+    return group_of_module(item.path.stem)
+
+
+def _in_worker() -> bool:
+    return "PYTEST_XDIST_WORKER" in os.environ
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The container tests run last, and their image is built in a thread from now on (tests/container_build.py)."""
-    container = [item for item in items if item.nodeid.startswith("tests/test_container.py")]
-    if not container:
-        return
-    items[:] = [item for item in items if item not in container] + container
+    """Every test gets its group, and the container tests run last in theirs.
+
+    The image is built in a thread beside the other tests (tests/container_build.py). Run in one
+    process, the container tests run last in the session and the build starts now; in a worker
+    process, the builds group comes first (the scheduler hands groups out in this order) and the
+    build starts with its first test.
+    """
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(group_of(item)))
+    container = [item for item in items if item.path.stem == "test_container"]
+    rest = [item for item in items if item not in container]
+    if _in_worker():
+        builds = [item for item in rest if group_of(item) == "builds"]
+        items[:] = builds + container + [item for item in rest if group_of(item) != "builds"]
+    else:
+        items[:] = rest + container
+    if container and not _in_worker():
+        _start_container_build()
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if (
+        _in_worker()
+        and group_of(item) == "builds"
+        and any(other.path.stem == "test_container" for other in item.session.items)
+    ):
+        _start_container_build()  # once: later calls return the running build
+
+
+def _start_container_build() -> None:
     if shutil.which("podman") is not None:  # without it the tests fail and say what to install
         from tests import container_build
 
