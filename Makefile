@@ -17,7 +17,7 @@ test:
 	./scripts/setup.sh test
 	$(VENV)/bin/ruff check ocrd tests bench
 	$(VENV)/bin/ruff format --check ocrd tests bench
-	$(VENV)/bin/pytest -n $(TEST_PROCESSES) --dist loadgroup --no-loadscope-reorder --durations=25 --junitxml=ci-artifacts/junit.xml
+	$(VENV)/bin/pytest -n $(TEST_PROCESSES) --dist loadscope --no-loadscope-reorder --durations=25 --junitxml=ci-artifacts/junit.xml
 
 lint:
 	$(VENV)/bin/ruff check ocrd tests bench

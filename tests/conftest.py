@@ -103,9 +103,9 @@ def int8_every_pack_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-# The suite runs in two processes (pytest-xdist, `--dist loadgroup`: see the Makefile). Each
-# module runs whole in one process, so module fixtures are built once; modules that share a build
-# made once per process share a process too:
+# The suite runs in two processes (pytest-xdist: see the Makefile). Each group of tests runs whole
+# in one process, so module fixtures are built once: a group is a module, except that modules
+# sharing a build made once per process share a group.
 SHARED_GROUPS = {
     # `make dist`, the wheelhouse and the container image (tests/install_builds.py,
     # tests/container_build.py), and the role run that creates system users and units
@@ -124,21 +124,36 @@ def group_of(item: pytest.Item) -> str:
     return group_of_module(item.path.stem)
 
 
+def group_of_nodeid(nodeid: str) -> str:
+    """The group of ``tests/test_x.py::test_y[...]``."""
+    return group_of_module(Path(nodeid.split("::", 1)[0]).stem)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Hand out whole groups, in collection order (xdist's "loadgroup" cannot be used: it marks
+    groups by rewriting node ids, which pytest 9 no longer allows)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of_nodeid(nodeid)
+
+    return GroupScheduling(config, log)
+
+
 def _in_worker() -> bool:
     return "PYTEST_XDIST_WORKER" in os.environ
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Every test gets its group, and the container tests run last in theirs.
+    """The container tests run last in their group.
 
     The image is built in a thread beside the other tests (tests/container_build.py). Run in one
     process, the container tests run last in the session and the build starts now; in a worker
     process, the builds group comes first (the scheduler hands groups out in this order) and the
     build starts with its first test.
     """
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(group_of(item)))
     container = [item for item in items if item.path.stem == "test_container"]
     rest = [item for item in items if item not in container]
     if _in_worker():

@@ -75,7 +75,7 @@ def test_wheel_holds_every_module_and_data_file_of_the_checkout() -> None:
     assert {name.split("/")[0] for name in built} == {"ocrd", f"ocrd_daemon-{__version__}.dist-info"}
     with zipfile.ZipFile(dist().wheel) as archive:
         entry_points = archive.read(f"ocrd_daemon-{__version__}.dist-info/entry_points.txt").decode()
-    assert "ocrd = ocrd.cli:main" in entry_points
+    assert "ocrd = ocrd.console:main" in entry_points
 
 
 def test_sdist_holds_the_sources_the_wheel_was_built_from() -> None:

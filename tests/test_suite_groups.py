@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import SHARED_GROUPS, group_of_module
+from tests.conftest import SHARED_GROUPS, group_of_module, group_of_nodeid
 from tests.paths import REPO
 
 # What is built once per process and used by several modules.
@@ -26,6 +26,10 @@ def test_modules_sharing_a_build_run_in_one_group() -> None:
         )
 
 
-def test_a_module_without_a_shared_build_is_a_group_of_its_own() -> None:
-    assert group_of_module("test_cli") == "test_cli"
-    assert group_of_module("test_packs") == group_of_module("test_quantize") == "int8"
+def test_the_scheduler_groups_node_ids_by_module_and_shared_build() -> None:
+    assert (
+        group_of_nodeid("tests/test_cli.py::test_x") == group_of_nodeid("tests/test_cli.py::test_y[a::b]") == "test_cli"
+    )
+    assert group_of_nodeid("tests/test_packs.py::test_z[ppocrv5-mobile]") == "int8"
+    assert group_of_nodeid("tests/test_quantize.py::test_q") == "int8"
+    assert group_of_nodeid("tests/test_container.py::test_c") == group_of_nodeid("tests/test_deploy_ansible.py::t")

@@ -9,7 +9,6 @@ loaded models and is reused for every page a process reads.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -21,48 +20,26 @@ import numpy as np
 
 from ocrd import __version__
 from ocrd.checksums import sha256_of
-from ocrd.config import PREPROCESS_STEPS, EngineSettings, FieldsSettings
+from ocrd.config import EngineSettings, FieldsSettings
 from ocrd.engine.charsets import allowed_characters
-from ocrd.engine.codes import read_codes
 from ocrd.engine.crop import crop_quad
-from ocrd.engine.detect import DetectedBox, DetectionSettings, Detector, line_pitch
+from ocrd.engine.detect import DetectedBox, DetectionSettings, Detector
+from ocrd.engine.detection_scale import finer_side, smaller_side
 from ocrd.engine.engine_pack import load_engine_pack
 from ocrd.engine.layout import OrderedLine, TextBox, order_lines
 from ocrd.engine.orientation import OrientationClassifier
 from ocrd.engine.page_orientation import from_turned, sideways_turn, turn_image, upside_down
-from ocrd.engine.preprocess import apply_steps
+from ocrd.engine.preprocess import apply_steps, check_steps
+from ocrd.engine.read_document import read_pages
 from ocrd.engine.recognize import Recognized, Recognizer
-from ocrd.errors import UsageError
-from ocrd.fields.extract import extract_fields
-from ocrd.result import Code, Document, Line, LinePart, Page
+from ocrd.result import Document, Line, LinePart
 
 if TYPE_CHECKING:
     from ocrd.documents import PageImage
 
-log = logging.getLogger(__name__)
-
 # Lines the recognizer is less sure of than this are noise (texture, stamps, photos).
 MIN_LINE_CONFIDENCE = 0.5
-# Text taller than this (network-input pixels) is re-detected at a smaller scale ...
-LARGE_TEXT_HEIGHT = 72
-# ... chosen so that text ends up about this tall.
-COMFORTABLE_TEXT_HEIGHT = 32
-# Text shorter than this at the network's scale is detected again at a finer scale ...
-SMALL_TEXT_HEIGHT = 8
-# ... so that it becomes about this tall (5-pt print on an A4 scan: 7 px at 960, read at 12).
-FINE_TEXT_HEIGHT = 12
-# ... but never with a network input larger than this (memory and time stay bounded).
-MAX_DETECTION_SIDE = 2560
-# Lines closer together than this (centre to centre, network pixels) also get the finer look,
-# so that they end up this far apart. Box heights depend on the detector: PP-OCRv6 draws the
-# same 5-pt line 10 px tall where PP-OCRv5 draws it 7, and at 960 px it merged 4 of 24 such
-# lines 9 px apart into their neighbours; the distance between lines is the page's own.
-SMALL_LINE_PITCH = 10
-FINE_LINE_PITCH = 16
-# Text-layer pages rendered to look for QR codes, per document (see OcrPipeline._page_codes).
-MAX_TEXT_PAGES_RENDERED_FOR_CODES = 2
 MAX_CACHED_MASKS = 32  # per-call languages and allow-lists remembered (API callers may send many)
-INVOICE_WORD = "发票"  # printed in every title the fields stage reads (增值税…发票, 电子发票)
 
 
 @dataclass
@@ -118,16 +95,6 @@ def _total_score(boxes: list[TextBox]) -> float:
 def _mean_confidence(items: list[Recognized]) -> float:
     chars = sum(len(r.text) for r in items)
     return sum(r.confidence * len(r.text) for r in items) / chars if chars else 0.0
-
-
-def check_steps(steps: Sequence[str]) -> tuple[str, ...]:
-    """The preprocessing steps, or UsageError naming the unknown ones."""
-    unknown = [step for step in steps if step not in PREPROCESS_STEPS]
-    if unknown:
-        raise UsageError(
-            f"unknown preprocessing step(s) {', '.join(unknown)}; choose from {', '.join(PREPROCESS_STEPS)}"
-        )
-    return tuple(steps)
 
 
 class OcrPipeline:
@@ -209,26 +176,14 @@ class OcrPipeline:
         return results
 
     def _detect(self, padded: np.ndarray, clock: _Stopwatch, max_side: int | None = None) -> list[DetectedBox]:
-        """Detect at the configured size; pages of small print get a second, finer look.
-
-        Most pages read as well at a 960-pixel network input as at twice that (measured on the
-        eval sets, see README) for a quarter of the cost. Small print is the exception: when the
-        median line is under SMALL_TEXT_HEIGHT pixels at the network's scale, detection runs again
-        at the scale that makes it FINE_TEXT_HEIGHT, up to the page's own resolution.
-        """
+        """Detect at the configured size; pages of small print get a second, finer look
+        (ocrd.engine.detection_scale)."""
         boxes = self.detector.detect(padded, max_side)
         clock.lap("detect")
-        if max_side is not None or not boxes:
+        if max_side is not None:
             return boxes
-        long_side = max(padded.shape[:2])
-        scale = min(1.0, self.detector.settings.max_side / long_side)
-        median = max(float(np.median([np.ptp(b.quad[:, 1]) for b in boxes])) * scale, 1.0)
-        pitch = line_pitch(boxes) * scale
-        if (median >= SMALL_TEXT_HEIGHT and pitch >= SMALL_LINE_PITCH) or scale >= 1.0:
-            return boxes
-        enlarge = max(FINE_TEXT_HEIGHT / median, FINE_LINE_PITCH / pitch if pitch < SMALL_LINE_PITCH else 0.0)
-        finer = min(long_side, MAX_DETECTION_SIDE, int(long_side * scale * enlarge))
-        if finer <= self.detector.settings.max_side * 1.2:
+        finer = finer_side(boxes, max(padded.shape[:2]), self.detector.settings.max_side)
+        if finer is None:
             return boxes
         boxes = self.detector.detect(padded, finer)
         clock.lap("detect")
@@ -302,23 +257,8 @@ class OcrPipeline:
         return found, work, padded, pad, rotation
 
     def _smaller_scale(self, padded: np.ndarray, found: list[TextBox]) -> int | None:
-        """A network input size that brings over-large text back to the size the detector knows.
-
-        The detector was trained on text a few dozen pixels high; letters hundreds of pixels
-        tall (a poster, a sign, a zoomed screenshot) fall apart into strokes. When detection
-        finds nothing or only huge boxes, one more try at a smaller scale settles it.
-        """
-        long_side = max(padded.shape[:2])
-        scale = min(1.0, self.detector.settings.max_side / long_side)
-        if found:
-            heights = [float(np.ptp(b.quad[:, 1])) * scale for b in found]
-            median = float(np.median(heights))
-            if median <= LARGE_TEXT_HEIGHT:
-                return None
-            target = int(long_side * scale * COMFORTABLE_TEXT_HEIGHT / median)
-        else:
-            target = int(long_side * scale / 2)
-        return target if target >= 128 else None
+        heights = [float(np.ptp(b.quad[:, 1])) for b in found]
+        return smaller_side(heights, max(padded.shape[:2]), self.detector.settings.max_side)
 
     def read_image(
         self,
@@ -392,28 +332,6 @@ class OcrPipeline:
 
     # -- documents --------------------------------------------------------------------------
 
-    def _page_codes(self, page_image: PageImage, lines: list[Line], rendered_for_codes: int) -> list[Code]:
-        """QR codes on the page, when the fields stage wants them.
-
-        Only invoices' codes are used, and a page that is one says so (发票), so only such pages
-        get the decoder's retries, and a text-layer page is rendered for its code only then, for
-        the first few of a document: a 500-page text PDF must not cost 500 renders. Other OCR'd
-        pages get one decoder call: their pixels are there anyway.
-        """
-        invoice_like = any(INVOICE_WORD in line.text for line in lines)
-        image = page_image.image
-        if image is None:
-            if not invoice_like or page_image.render is None:
-                return []
-            if rendered_for_codes >= MAX_TEXT_PAGES_RENDERED_FOR_CODES:
-                return []
-            try:
-                image = page_image.render()
-            except Exception:  # the text layer was good; a page that fails to render loses only its code
-                log.debug("page %d could not be rendered to look for codes", page_image.index + 1, exc_info=True)
-                return []
-        return [Code(code.text, code.box, code.symbology) for code in read_codes(image, retries=invoice_like)]
-
     def run_pages(
         self,
         pages: Iterable[PageImage],
@@ -424,58 +342,8 @@ class OcrPipeline:
         lang: str | None = None,
         preprocess: Sequence[str] | None = None,
     ) -> Document:
-        """Read every page, then extract fields. ``fields``, ``lang`` and ``preprocess`` (else the
-        pipeline's own settings) change per call: an inbox's rules, language or preprocessing need
-        no second copy of the models."""
-        if lang is not None:
-            self.mask_for(lang, None)  # an unknown language or step is refused before any page is read
-        if preprocess is not None:
-            check_steps(preprocess)
-        document = Document(source=source, sha256=sha256, engine=self.engine_info)
-        totals: dict[str, float] = {}
-        fields = fields or self.settings.fields
-        want_codes = fields.mode != "off" and fields.qr
-        rendered_for_codes = 0
-        clock = time.perf_counter()
-        for page_image in pages:
-            totals["load"] = totals.get("load", 0.0) + (time.perf_counter() - clock) * 1000
-            if page_image.text_lines is not None:
-                page = Page(
-                    page_image.index,
-                    page_image.width,
-                    page_image.height,
-                    "text-layer",
-                    page_image.text_lines,
-                    dpi=page_image.dpi,
-                )
-            else:
-                assert page_image.image is not None
-                reading = self.read_image(page_image.image, lang=lang, preprocess=preprocess)
-                for stage, ms in reading.timings_ms.items():
-                    totals[stage] = totals.get(stage, 0.0) + ms
-                page = Page(
-                    page_image.index,
-                    page_image.width,
-                    page_image.height,
-                    "ocr",
-                    reading.lines,
-                    rotation=reading.rotation,
-                    dpi=page_image.dpi,
-                )
-            if want_codes:
-                started = time.perf_counter()
-                page.codes = self._page_codes(page_image, page.lines, rendered_for_codes)
-                rendered_for_codes += page_image.image is None and page_image.render is not None
-                totals["codes"] = totals.get("codes", 0.0) + (time.perf_counter() - started) * 1000
-            document.pages.append(page)
-            clock = time.perf_counter()
-        started = time.perf_counter()
-        document.fields = extract_fields(document, fields)
-        if document.fields is not None:
-            totals["fields"] = (time.perf_counter() - started) * 1000
-        totals["total"] = sum(totals.values())
-        document.timings_ms = totals
-        return document
+        """Every page read, then the fields (ocrd.engine.read_document.read_pages)."""
+        return read_pages(self, pages, source=source, sha256=sha256, fields=fields, lang=lang, preprocess=preprocess)
 
     def run_path(
         self,

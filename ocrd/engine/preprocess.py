@@ -9,10 +9,13 @@ can be mapped back to the original page.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import cv2
 import numpy as np
+
+from ocrd.config import PREPROCESS_STEPS
+from ocrd.errors import UsageError
 
 
 def _gray(image: np.ndarray) -> np.ndarray:
@@ -113,3 +116,13 @@ def apply_steps(image: np.ndarray, steps: tuple[str, ...]) -> tuple[np.ndarray, 
         else:
             image = SIMPLE_STEPS[step](image)
     return image, matrix
+
+
+def check_steps(steps: Sequence[str]) -> tuple[str, ...]:
+    """The preprocessing steps, or UsageError naming the unknown ones."""
+    unknown = [step for step in steps if step not in PREPROCESS_STEPS]
+    if unknown:
+        raise UsageError(
+            f"unknown preprocessing step(s) {', '.join(unknown)}; choose from {', '.join(PREPROCESS_STEPS)}"
+        )
+    return tuple(steps)
