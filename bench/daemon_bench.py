@@ -210,7 +210,9 @@ def free_port() -> int:
 
 
 def start_daemon(folders: dict[str, Path], workers: int, threads: int, port: int, log: Path) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "ocrd.cli", "run"]
+    # The console script, as the systemd unit starts it: what a spawned worker imports (and so its
+    # memory) depends on the main script of the process that spawns it.
+    command = [str(Path(sys.executable).parent / "ocrd"), "run"]
     for name, folder in folders.items():
         command += [f"--{name}", str(folder)]
     command += ["--workers", str(workers), "--threads", str(threads), "--web", f"127.0.0.1:{port}"]

@@ -822,3 +822,37 @@ def test_the_sample_set_loads_with_the_expected_pages(tmp_path: Path) -> None:
     # Text is at least 11 pt at 200 dpi: a body line is about 30 px tall.
     [line] = [line for line in by_name["invoice_text_layer.pdf"][0].text_lines if line.text.startswith("金额")]
     assert line.box[2][1] - line.box[0][1] >= 11 * 200 / 72
+
+
+def _decoded_pillow_images() -> list[Image.Image]:
+    """Pillow images alive in this process whose decoded pixels are still held."""
+    import gc
+
+    held = []
+    for obj in gc.get_objects():
+        if isinstance(obj, Image.Image):
+            try:
+                obj.im  # noqa: B018  (raises once the image is closed and its memory released)
+            except (ValueError, AttributeError):
+                continue
+            held.append(obj)
+    return held
+
+
+def test_a_single_image_page_is_read_without_pillows_copy_of_its_pixels(eval_pdf_dir: Path) -> None:
+    """While a page is read, only its BGR pixels are held, not Pillow's decoded copy too (12 MB for A4)."""
+    before = len(_decoded_pillow_images())
+    pages = iter_pages(eval_pdf_dir / "prc_data_security_law_p2.png", limits=Limits())
+    page = next(pages)
+    assert page.image is not None and page.image.shape[:2] == (2339, 1654)
+    assert len(_decoded_pillow_images()) == before
+    assert list(pages) == []
+
+
+def test_a_multipage_tiff_still_yields_every_page(tmp_path: Path) -> None:
+    frames = [Image.new("RGB", (64 + 8 * index, 48), (40 * index, 0, 0)) for index in range(3)]
+    path = tmp_path / "three.tiff"
+    frames[0].save(path, save_all=True, append_images=frames[1:])
+    pages = list(iter_pages(path, limits=Limits()))
+    assert [page.image.shape[1] for page in pages] == [64, 72, 80]
+    assert [int(page.image[0, 0, 2]) for page in pages] == [0, 40, 80]

@@ -48,17 +48,23 @@ _PILLOW_FORMATS = {
 
 def iter_image_pages(source: Source, fmt: str, limits: Limits) -> Iterator[PageImage]:
     """Pages of a raster image: every frame of a TIFF, the first frame otherwise (GIF: of an animation)."""
-    data = source.read_all(limits)
-    image = _open(data, fmt, source.name)
+    image = _open(source.read_all(limits), fmt, source.name)
     with image:
         sizes = _frame_sizes(image, fmt, limits, source.name)
         for index, (width, height) in enumerate(sizes):
             what = "image" if len(sizes) == 1 else f"page {index + 1}"
             check_pixels(width, height, limits, source.name, what=what)
-        for index in range(len(sizes)):
-            pixels = _decode_frame(image, index, fmt, source.name)
-            height, width = pixels.shape[:2]
-            yield PageImage(index=index, width=width, height=height, image=pixels)
+        if len(sizes) > 1:
+            for index in range(len(sizes)):
+                pixels = _decode_frame(image, index, fmt, source.name)
+                height, width = pixels.shape[:2]
+                yield PageImage(index=index, width=width, height=height, image=pixels)
+            return
+        pixels = _decode_frame(image, 0, fmt, source.name)
+    # One frame: Pillow's decoded copy is let go before the page is read, not after it (12 MB
+    # less at a worker's peak for an A4 page at 200 dpi). Leaving "with" only closes the file.
+    image.close()
+    yield PageImage(index=0, width=pixels.shape[1], height=pixels.shape[0], image=pixels)
 
 
 def count_image_pages(source: Source, fmt: str, limits: Limits) -> int:
