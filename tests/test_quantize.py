@@ -24,9 +24,11 @@ from ocrd.engine.calibration import common_chinese_characters, text_line_samples
 from ocrd.engine.derived import Derivation, derive, derive_pack, fp32_derivation, read_manifest
 from ocrd.engine.fold import fold_affine_into_conv
 from ocrd.engine.models import builtin_pack, load_pack, sha256_of
+from ocrd.engine.precision import MAX_CER_INCREASE
 from ocrd.engine.quantize import check_accuracy, optimize_fp32
 from ocrd.engine.recognize import Recognizer
 from ocrd.errors import ModelError, UsageError
+from ocrd.packs import DEFAULT_PACK
 
 # -- a small LCNet-like model: conv -> affine -> hardswish -> affine -> conv (1x1 and padded 3x3)
 
@@ -349,18 +351,12 @@ def test_int8_recognizer_is_quantized_and_still_reads(int8_cache: Path, tmp_path
     assert check.disagreement < 0.05
 
 
-# The bound within which the INT8 recognizer must stay of the FP32 one on the evaluation sets, in
-# CER and bag-of-characters recall (absolute). INT8 is the default only within 0.003;
-# it is offered as an option (precision = "int8") within this looser bound, measured in the notes.
-INT8_OPTION_BOUND = 0.02
-
-
-def _read_sets(precision: str, sets: list[Path]) -> tuple[str, dict[str, dict[str, float]]]:
+def _read_sets(pack: str, precision: str, sets: list[Path]) -> tuple[str, dict[str, dict[str, float]]]:
     """Runs in its own process (one engine thread), so the FP32 and INT8 readings share the cores."""
     from ocrd.engine.pipeline import OcrPipeline
     from ocrd.evaluation import run_eval
 
-    pipeline = OcrPipeline(EngineSettings(pack="ppocrv5-mobile", precision=precision, threads=1))
+    pipeline = OcrPipeline(EngineSettings(pack=pack, precision=precision, threads=1))
     summary = {}
     for set_dir in sets:
         report = run_eval(set_dir, lambda path: pipeline.run_path(path, source=path.name).to_text())
@@ -371,20 +367,24 @@ def _read_sets(precision: str, sets: list[Path]) -> tuple[str, dict[str, dict[st
 
 
 @pytest.mark.slow
-def test_int8_pipeline_stays_within_its_accuracy_bound_on_the_eval_sets(
-    int8_cache: Path, monkeypatch: pytest.MonkeyPatch, eval_dev_dir: Path, eval_pdf_dir: Path
+def test_the_default_packs_int8_reads_the_eval_sets_within_the_bound_auto_allows(
+    int8_every_pack_root: Path, monkeypatch: pytest.MonkeyPatch, eval_dev_dir: Path, eval_pdf_dir: Path
 ) -> None:
+    """What ``precision = "auto"`` runs on int8 dot-product CPUs: at most 0.3 points of CER more and
+    0.3 points of bag recall less than FP32 on both evaluation sets (the check at build time only
+    reads generated lines)."""
     from concurrent.futures import ProcessPoolExecutor
 
-    monkeypatch.setenv("OCRD_CACHE_DIR", str(int8_cache))  # the spawned readers inherit it
+    monkeypatch.setenv("OCRD_CACHE_DIR", str(int8_every_pack_root))  # the spawned readers inherit it
     sets = [eval_dev_dir, eval_pdf_dir]
     with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
-        fp32_run = pool.submit(_read_sets, "fp32", sets)
-        int8_run = pool.submit(_read_sets, "int8", sets)
-        (fp32_name, fp32), (int8_name, int8) = fp32_run.result(timeout=600), int8_run.result(timeout=600)
+        fp32_run = pool.submit(_read_sets, DEFAULT_PACK, "fp32", sets)
+        int8_run = pool.submit(_read_sets, DEFAULT_PACK, "int8", sets)
+        (fp32_name, fp32), (int8_name, int8) = fp32_run.result(timeout=900), int8_run.result(timeout=900)
 
     assert int8_name == f"{fp32_name}-int8"
     assert set(int8) == set(fp32) == {"dev/line", "dev/page", "dev_pdf/page"}
+    bound = MAX_CER_INCREASE + 1e-9  # the figures are rounded nowhere: equal-to-the-bound passes
     for group, reference in fp32.items():
-        assert int8[group]["cer"] <= reference["cer"] + INT8_OPTION_BOUND, (group, reference, int8[group])
-        assert int8[group]["bag_recall"] >= reference["bag_recall"] - INT8_OPTION_BOUND, (group, reference, int8[group])
+        assert int8[group]["cer"] <= reference["cer"] + bound, (group, reference, int8[group])
+        assert int8[group]["bag_recall"] >= reference["bag_recall"] - bound, (group, reference, int8[group])
