@@ -115,26 +115,41 @@ def test_three_hosts_process_200_documents_exactly_once(cluster: Cluster) -> Non
     assert status["connected"] and status["streams"]["files"]["backlog"] == 0
 
 
+def _owner_of(cluster: Cluster, name: str) -> str:
+    """The process a host's heartbeat names (node.pid.token, as in its temporary files' names)."""
+    client = cluster.redis.client()
+    return poll(lambda: (client.hget(f"{PREFIX}:host:{name}", "owner") or b"").decode())
+
+
 def test_a_host_killed_mid_batch_has_its_jobs_taken_over(cluster: Cluster) -> None:
     victim = cluster.hosts["host-c"]
     before = len(victim.daemon.events("file"))
+    # What a kill in the middle of writing a result leaves: the other hosts remove it once they see
+    # the host's heartbeat stop (it is too young for the stale_claim_after rule).
+    interrupted = cluster.folders["outbox"] / f".doc.pdf.txt~{_owner_of(cluster, 'host-c')}~0123456789ab.ocrd-tmp"
+    interrupted.write_bytes(b"half a sidecar")
     samples = batch(40, "kill")
     for sample in samples:
         drop(cluster.folders["inbox"], sample)
     poll(lambda: len(victim.daemon.events("file")) > before)
     victim.daemon.kill9()
-    consumers = {
-        c["name"].decode(): c["pending"] for c in cluster.redis.client().xinfo_consumers(f"{PREFIX}:files", "workers")
-    }
-    left_behind = consumers.get("host-c", 0)
-    wait_finished(cluster)
-    assert_exactly_once(DROPPED, **cluster.folders)
-    handled = cluster.handled()
-    assert max(handled.values()) == 1, [name for name, n in handled.items() if n > 1]
-    survivors = [cluster.hosts[name].daemon for name in ("host-a", "host-b")]
-    if left_behind:  # host-c died holding jobs: another host took them over
-        assert any(d.events("cluster-take-over") for d in survivors)
-    del cluster.hosts["host-c"]
+    try:
+        consumers = {
+            c["name"].decode(): c["pending"]
+            for c in cluster.redis.client().xinfo_consumers(f"{PREFIX}:files", "workers")
+        }
+        left_behind = consumers.get("host-c", 0)
+        poll(lambda: not interrupted.exists())
+        survivors = [cluster.hosts[name].daemon for name in ("host-a", "host-b")]
+        assert any(d.events("temp-files-removed") for d in survivors)
+        wait_finished(cluster)
+        assert_exactly_once(DROPPED, **cluster.folders)
+        handled = cluster.handled()
+        assert max(handled.values()) == 1, [name for name, n in handled.items() if n > 1]
+        if left_behind:  # host-c died holding jobs: another host took them over
+            assert any(d.events("cluster-take-over") for d in survivors)
+    finally:
+        cluster.hosts.pop("host-c")  # dead: the later tests run with the two others
 
 
 def test_a_redis_restart_mid_batch_still_completes_the_batch(cluster: Cluster) -> None:

@@ -26,6 +26,7 @@ import re
 import shutil
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -292,8 +293,17 @@ def remove_leftover_temps(root: str | os.PathLike[str], stale_after: float, me: 
     Only files whose writer is gone: a live daemon on another host may be writing in the same
     outbox right now. Our own claim folders are not looked at (releasing a claim removes them).
     """
-    removed = 0
     now = time.time()
+    return _remove_temps(root, lambda owner, path: writer_gone(owner, me, stale_after, os.lstat(path).st_mtime, now))
+
+
+def remove_temps_of(root: str | os.PathLike[str], owners: set[str]) -> int:
+    """Remove the temporary files under ``root`` written by ``owners`` (``node.pid.token``, all known dead)."""
+    return _remove_temps(root, lambda owner, _path: owner in owners)
+
+
+def _remove_temps(root: str | os.PathLike[str], gone: Callable[[str, str], bool]) -> int:
+    removed = 0
     for folder, dirs, files in os.walk(root):
         dirs[:] = [name for name in dirs if name != STATE_DIR]
         for name in files:
@@ -302,7 +312,7 @@ def remove_leftover_temps(root: str | os.PathLike[str], stale_after: float, me: 
                 continue
             path = os.path.join(folder, name)
             try:
-                if writer_gone(owner, me, stale_after, os.lstat(path).st_mtime, now):
+                if gone(owner, path):
                     os.unlink(path)
                     removed += 1
             except OSError:

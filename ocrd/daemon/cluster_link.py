@@ -27,6 +27,7 @@ from ocrd.config import ClusterSettings
 from ocrd.config_cluster import safe_url
 from ocrd.daemon import cluster_files, cluster_uploads
 from ocrd.daemon.claims import Claim
+from ocrd.daemon.cluster_leftovers import DeadWriters, remove_their_temps
 from ocrd.daemon.inbox import InboxRuntime, Step
 from ocrd.daemon.jobs import Job
 from ocrd.daemon.logs import event
@@ -81,6 +82,7 @@ class ClusterLink:
         self.to_publish: deque[FileMessage] = deque()
         self.state: dict[str, Any] = {"streams": {}, "hosts": []}
         self._claiming = 0
+        self._dead_writers = DeadWriters(supervisor.owner.prefix)
         self._history_read = False
         self._next_beat = 0.0
         self._next_takeover = 0.0
@@ -284,6 +286,7 @@ class ClusterLink:
             "version": __version__,
             "node": os.uname().nodename,
             "pid": os.getpid(),
+            "owner": supervisor.owner.prefix,  # as in this process's temporary files' names
             "workers": pool.total if pool is not None else 0,
             "busy": pool.busy if pool is not None else 0,
             "in_progress": len(supervisor.folder_jobs.held) + len(self.uploads_in_flight),
@@ -294,11 +297,25 @@ class ClusterLink:
         streams = await self.queue.backlog(self.settings.claim_idle)
         hosts = await self.queue.hosts()
         self.state = {"streams": streams, "hosts": hosts}
+        if gone := self._dead_writers.gone(hosts):
+            supervisor.spawn(self._remove_temps_of(gone))
         for stream, numbers in streams.items():
             self.metrics.backlog.labels(stream).set(numbers["backlog"])
             self.metrics.pending.labels(stream).set(numbers["pending"])
             self.metrics.stuck.labels(stream).set(numbers["stuck"])
         self.metrics.hosts.set(sum(1 for host in hosts if host["alive"]))
+
+    async def _remove_temps_of(self, owners: set[str]) -> None:
+        """What hosts that died were writing in the shared folders (ocrd.daemon.cluster_leftovers)."""
+        roots = [root for runtime in self.supervisor.inboxes.values() for root in runtime.targets.roots()]
+        removed = await asyncio.to_thread(remove_their_temps, roots, owners)
+        if removed:
+            event(
+                log,
+                "temp-files-removed",
+                f"removed {removed} temporary file(s) left by {', '.join(sorted(owners))}, which no longer runs",
+                owners=sorted(owners),
+            )
 
     def _count_trips(self) -> None:
         trips = getattr(self.queue, "round_trips", 0)
